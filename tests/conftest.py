@@ -1,0 +1,9 @@
+"""Make ``ansible_collections.labfleet.zoo`` and the tools importable from a plain checkout."""
+
+import os
+import sys
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for _path in (os.path.join(_REPO, 'tools'), os.path.join(_REPO, 'collections')):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)

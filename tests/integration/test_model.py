@@ -1,0 +1,104 @@
+"""labfleet.zoo.model through ansible-playbook against localhost and a synthetic zoo on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+
+import yaml
+
+from conftest import BIN, PC_MODEL, REPO, ansible_env, run_playbook, task_results
+
+TARGET = REPO / 'tests' / 'integration' / 'targets' / 'model'
+
+
+def write_play(path, tasks, extra=''):
+    path.write_text(textwrap.dedent('''\
+        - name: Test play
+          hosts: localhost
+          gather_facts: false
+        %s  tasks:
+        ''') % extra + textwrap.indent(yaml.safe_dump(tasks, sort_keys=False), '    '))
+    return path
+
+
+def test_target_rhythm_diff_and_failures(zoo, tmp_path):
+    """The ansible-test style target: check → real → check → real, --diff, repairs, negative cases."""
+    play = tmp_path / 'play.yml'
+    play.write_text('- name: Run the model target\n  hosts: localhost\n  gather_facts: false\n'
+                    '  tasks:\n    - name: Include the target\n'
+                    '      ansible.builtin.include_tasks: %s/tasks/main.yml\n' % TARGET)
+    rc, out = run_playbook(play, {
+        'zoo_mirror': zoo.server.url, 'zoo_dest': str(tmp_path / 'pre_trained'),
+        'zoo_sha256': zoo.sha256[PC_MODEL], 'zoo_missing_url': zoo.server.url_for('no_such_model.tar.gz'),
+    })
+    failed = [(name, res.get('msg')) for name, res in task_results(out)
+              if res.get('failed') and name.startswith(('Check', 'Install', 'Repair', 'Remove'))]
+    assert rc == 0 and not failed, failed or out['stats']
+
+
+def test_must_show_first_run_changed_second_run_no_http_request(zoo, tmp_path):
+    """First run installs from the mirror; the rerun is changed=false and sends no request at all."""
+    dest = tmp_path / 'pre_trained'
+    play = write_play(tmp_path / 'play.yml', [{
+        'name': 'Install the PC model', 'register': 'result',
+        'labfleet.zoo.model': {'name': PC_MODEL, 'dest': str(dest), 'mirrors': [zoo.server.url]},
+    }])
+    zoo.server.reset_counters()
+    rc, first = run_playbook(play)
+    assert rc == 0 and first['stats']['localhost']['changed'] == 1
+    assert zoo.server.request_count() == 1
+    zoo.server.reset_counters()
+    rc, second = run_playbook(play)
+    assert rc == 0 and second['stats']['localhost']['changed'] == 0
+    assert zoo.server.request_count() == 0
+    result = task_results(second)[0][1]
+    assert result['action'] == 'unchanged' and result['bytes_downloaded'] == 0
+
+
+def test_ad_hoc_by_catalog_name(zoo, tmp_path):
+    """The issue's ad-hoc form: the catalog resolves the name on the target."""
+    dest = tmp_path / 'tod_tf2' / 'pre_trained'
+    key = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
+    proc = subprocess.run(
+        [str(BIN / 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-e',
+         'ansible_python_interpreter=' + os.sys.executable, '-m', 'labfleet.zoo.model', '-a',
+         'name=%s dest=%s mirrors=%s' % (key, dest, zoo.server.url)],
+        cwd=str(REPO), env=ansible_env(ANSIBLE_STDOUT_CALLBACK='default'), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (dest / key / 'pipeline.config').is_file()
+    assert '"action": "installed"' in proc.stdout
+
+
+def test_ansible_doc_renders_everything():
+    proc = subprocess.run([str(BIN / 'ansible-doc'), 'labfleet.zoo.model'], cwd=str(REPO), env=ansible_env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for word in ('name', 'url', 'mirrors', 'checksum', 'dest', 'state', 'verify', 'force', 'timeout', 'retries',
+                 'validate_certs', 'owner', 'ATTRIBUTES', 'check_mode', 'diff_mode', 'idempotent',
+                 'EXAMPLES', 'RETURN VALUES', 'bytes_downloaded', 'elapsed'):
+        assert word in proc.stdout, word
+    assert 'WARNING' not in proc.stderr, proc.stderr
+
+
+def test_examples_run_against_the_local_zoo(zoo, tmp_path):
+    """Every task of the module's EXAMPLES runs, with hosts and paths pointed at the local zoo."""
+    from ansible_collections.labfleet.zoo.plugins.modules import model
+    ssd = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
+    text = (model.EXAMPLES
+            .replace('http://teacher-pc.lab:8080/zoo', zoo.server.url)
+            .replace('https://models.example.org', zoo.server.url)
+            .replace('~/tod_tf2/pre_trained', str(tmp_path / 'pre_trained'))
+            .replace('/srv/models', str(tmp_path / 'srv')))
+    tasks = yaml.safe_load(text)
+    for task in tasks:
+        args = task.get('labfleet.zoo.model', {})
+        if args.get('name') == ssd and 'checksum' in args:
+            args['checksum'] = 'sha256:' + zoo.sha256[ssd]
+    extra = '  module_defaults:\n    labfleet.zoo.model:\n      mirrors: ["%s"]\n' % zoo.server.url
+    play = write_play(tmp_path / 'examples.yml', tasks, extra)
+    rc, out = run_playbook(play)
+    names = [name for name, res in task_results(out) if not res.get('failed')]
+    assert rc == 0, [(n, r.get('msg')) for n, r in task_results(out) if r.get('failed')]
+    assert names == [task['name'] for task in tasks]

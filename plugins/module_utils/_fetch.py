@@ -194,4 +194,3 @@ def open_source(url, timeout=30, retries=5, url_options=None, sleep=time.sleep):
     if urlsplit(url).scheme.lower() == 'file':
         return FileStream(url)
     return HttpStream(url, timeout=timeout, retries=retries, url_options=url_options, sleep=sleep)
-

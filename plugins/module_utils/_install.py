@@ -254,4 +254,3 @@ def _split_tree(folder, record):
     paths = _manifest.tree(folder, record)
     files = set(os.path.join(folder, rel) for rel in record['files'])
     return [p for p in paths if p not in files], [p for p in paths if p in files]
-

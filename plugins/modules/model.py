@@ -28,7 +28,7 @@ description:
   - Resilient. Connection errors, timeouts and 5xx answers are retried with back-off, a cut download resumes with
     C(Range) from the byte it reached, and mirrors are tried in order before the upstream URL.
 author:
-  - labfleet.zoo contributors
+  - labfleet.zoo contributors (@labfleet)
 options:
   name:
     description:
@@ -123,7 +123,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: No network access and no writes; RV(changed) tells whether a real run would change the host.
+    details: No network access and no writes; C(changed) tells whether a real run would change the host.
   diff_mode:
     support: full
     details: A short before/after summary (path, state, sha256, file count), not file contents.
@@ -229,12 +229,13 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooErr
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
+FILE_ARGS = ('owner', 'group', 'mode', 'attributes', 'seuser', 'serole', 'setype', 'selevel')
+
 
 def attribute_setter(module):
     """A callback setting the file arguments on an install's tree, or None when none was given."""
     wanted = module.load_file_common_arguments(module.params)
-    if not any(wanted.get(k) is not None for k in ('owner', 'group', 'mode', 'attributes', 'seuser',
-                                                    'serole', 'setype', 'selevel')):
+    if all(wanted.get(k) is None for k in FILE_ARGS):
         return None
 
     def apply(dirs, files):

@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labfleet.zoo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Ansible ecosystem checks, in CI: yamllint, ansible-lint (production profile), antsibull-changelog lint,
+ansible-test sanity and units (tools/sanity.py), and a Galaxy round trip (build, install into a clean path, run a
+playbook that uses labfleet.zoo.model from that install only).
+
+Every check runs the real tool and asserts its exit status; a few also feed the tool a known-bad input first, so a
+configuration that silently checks nothing fails here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+NAMESPACE, NAME = 'labfleet', 'zoo'
+
+
+def run(cmd, cwd=REPO, env=None, timeout=900):
+    """Run a command; return the CompletedProcess (text output, stdout and stderr merged)."""
+    proc = subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+    print('$ %s (in %s) -> %d\n%s' % (' '.join(str(c) for c in cmd), cwd, proc.returncode, proc.stdout))
+    return proc
+
+
+def tool(name):
+    path = BIN / name
+    assert path.exists(), '%s not found beside %s: run `make venv` (requirements.txt pins it)' % (name, sys.executable)
+    return path
+
+
+# yamllint ------------------------------------------------------------------------------------------------------------
+
+def test_yamllint_repo():
+    listed = run([tool('yamllint'), '--list-files', '.'])
+    files = set(listed.stdout.split())
+    assert listed.returncode == 0
+    # The repository's own YAML is linted; the venv, the collections/ link and caches are not.
+    assert {'./galaxy.yml', './meta/runtime.yml', './changelogs/config.yaml'} <= files
+    assert not [f for f in files if f.startswith(('./.venv/', './collections/', './.cache/'))]
+
+    proc = run([tool('yamllint'), '--strict', '-f', 'parsable', '.'])
+    assert proc.returncode == 0, 'yamllint found problems:\n' + proc.stdout
+
+
+def test_yamllint_config_rejects_bad_yaml(tmp_path):
+    """The repository's .yamllint still catches what ansible-lint's yamllint rules forbid."""
+    bad = tmp_path / 'bad.yml'
+    bad.write_text('---\nenabled: yes\nmode: 0644\nlist: {  a: 1}\nkey: value # comment\n')
+    proc = run([tool('yamllint'), '-c', REPO / '.yamllint', '-f', 'parsable', bad])
+    assert proc.returncode != 0
+    assert '(truthy)' in proc.stdout and '(octal-values)' in proc.stdout and '(braces)' in proc.stdout
+    # min-spaces-from-content: 1 (ansible-lint's requirement): one space before a comment is fine.
+    assert '(comments)' not in proc.stdout
+
+
+# ansible-lint --------------------------------------------------------------------------------------------------------
+
+def lint_env():
+    env = dict(os.environ, NO_COLOR='1', ANSIBLE_NOCOLOR='1')
+    env['PATH'] = os.pathsep.join([str(BIN), env.get('PATH', '')])  # ansible-lint runs ansible-* tools from PATH
+    env.pop('ANSIBLE_CONFIG', None)  # the repository's ansible.cfg (cwd) finds labfleet.zoo through collections/
+    return env
+
+
+def test_ansible_lint_production_profile():
+    proc = run([tool('ansible-lint'), '--nocolor', '--profile', 'production', '--strict'], env=lint_env())
+    assert proc.returncode == 0, 'ansible-lint (production profile) failed:\n' + proc.stdout
+    assert "Profile 'production' was required" not in proc.stdout
+
+
+def test_ansible_lint_catches_problems(tmp_path):
+    """The same configuration fails a playbook that breaks production-profile rules (not FQCN, no name)."""
+    play = tmp_path / 'bad.yml'
+    play.write_text('---\n- hosts: localhost\n  tasks:\n    - shell: echo hi\n')
+    proc = run([tool('ansible-lint'), '--nocolor', '-c', REPO / '.ansible-lint', '--profile', 'production',
+                '--project-dir', tmp_path, play], cwd=tmp_path, env=lint_env())
+    assert proc.returncode != 0
+    assert 'fqcn' in proc.stdout and 'name[' in proc.stdout
+
+
+# changelog -----------------------------------------------------------------------------------------------------------
+
+def test_changelog_lint_rejects_bad_fragment(tmp_path):
+    bad = tmp_path / 'bad.yml'
+    bad.write_text('---\nminor_changes: not a list\nunknown_section:\n  - x\n')
+    proc = run([tool('antsibull-changelog'), 'lint', bad])
+    assert proc.returncode != 0 and 'unknown_section' in proc.stdout
+
+
+def test_changelog_fragments_lint():
+    fragments = [p for p in (REPO / 'changelogs' / 'fragments').iterdir() if p.suffix in ('.yml', '.yaml')]
+    assert fragments, 'changelogs/fragments/ has no fragment'
+    proc = run([tool('antsibull-changelog'), 'lint'])
+    assert proc.returncode == 0 and not proc.stdout.strip(), 'antsibull-changelog lint:\n' + proc.stdout
+    proc = run([tool('antsibull-changelog'), 'lint-changelog-yaml', REPO / 'changelogs' / 'changelog.yaml'])
+    assert proc.returncode == 0 and not proc.stdout.strip(), 'antsibull-changelog lint-changelog-yaml:\n' + proc.stdout
+
+
+# ansible-test --------------------------------------------------------------------------------------------------------
+
+def test_no_sanity_ignore_files():
+    assert not list((REPO / 'tests' / 'sanity').glob('ignore*.txt'))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_ansible_test_sanity_and_units(tmp_path):
+    """ansible-test sanity (every test, no ignore file) then ansible-test units, on a copy (tools/sanity.py).
+
+    The first run on a machine builds ansible-test's virtual environments (~/.ansible/test): a few minutes.
+    """
+    proc = run([sys.executable, REPO / 'tools' / 'sanity.py', '--root', tmp_path, '--units'], timeout=1100)
+    assert proc.returncode == 0, 'ansible-test failed (see the output above)'
+    assert 'Running sanity test "validate-modules"' in proc.stdout
+    assert 'All targets skipped' not in proc.stdout
+
+
+# Galaxy round trip ---------------------------------------------------------------------------------------------------
+
+def small_archive(directory, top='my_detector'):
+    """A small model-like .tar.gz with a single top directory; returns its path."""
+    path = directory / (top + '.tar.gz')
+    members = {
+        'pipeline.config': b'model { ssd { num_classes: 3 } }\n',
+        'checkpoint/checkpoint': b'model_checkpoint_path: "ckpt-0"\n',
+        'checkpoint/ckpt-0.index': os.urandom(512),
+        'checkpoint/ckpt-0.data-00000-of-00001': os.urandom(64 * 1024),
+        'saved_model/saved_model.pb': os.urandom(8 * 1024),
+    }
+    with tarfile.open(str(path), 'w:gz') as tar:
+        for dirname in (top, top + '/checkpoint', top + '/saved_model'):
+            info = tarfile.TarInfo(dirname)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for name, data in members.items():
+            info = tarfile.TarInfo('%s/%s' % (top, name))
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture(scope='module')
+def built_collection(tmp_path_factory):
+    out = tmp_path_factory.mktemp('galaxy-build')
+    proc = run([tool('ansible-galaxy'), 'collection', 'build', '--output-path', out, REPO], timeout=300)
+    assert proc.returncode == 0, 'ansible-galaxy collection build failed'
+    tarballs = list(out.glob('%s-%s-*.tar.gz' % (NAMESPACE, NAME)))
+    assert len(tarballs) == 1, tarballs
+    return tarballs[0]
+
+
+def test_galaxy_tarball_contents(built_collection):
+    with tarfile.open(str(built_collection)) as tar:
+        names = set(n.rstrip('/') for n in tar.getnames())
+    tops = set(n.split('/')[0] for n in names)
+    for required in ('MANIFEST.json', 'FILES.json', 'README.md', 'meta/runtime.yml', 'plugins/modules/model.py'):
+        assert required in names, '%s missing from %s' % (required, built_collection.name)
+    for forbidden in ('collections', '.venv', '.cache', '.git', '.pytest_cache', 'build', 'dist'):
+        assert forbidden not in tops, '%s/ shipped in %s' % (forbidden, built_collection.name)
+    assert not [n for n in names if n.startswith('tests/output') or '__pycache__' in n or n.endswith('.pyc')]
+    assert not [n for n in names if n.endswith('.tar.gz')], 'an archive was shipped inside the collection'
+    with tarfile.open(str(built_collection)) as tar:
+        manifest = json.load(tar.extractfile('MANIFEST.json'))
+    info = manifest['collection_info']
+    assert (info['namespace'], info['name']) == (NAMESPACE, NAME)
+    assert info['license'] and info['description'] and info['repository'] and info['readme'] == 'README.md'
+
+
+@pytest.mark.slow
+def test_galaxy_install_and_playbook(built_collection, tmp_path):
+    """Install the tarball into a clean path and use labfleet.zoo.model from there only (not the in-tree link)."""
+    clean = tmp_path / 'clean_collections'
+    cfg = tmp_path / 'ansible.cfg'
+    cfg.write_text('[defaults]\nretry_files_enabled = False\nnocows = True\n')
+    env = dict(os.environ, ANSIBLE_CONFIG=str(cfg), ANSIBLE_COLLECTIONS_PATH=str(clean),
+               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False', ANSIBLE_HOME=str(tmp_path / 'ansible_home'),
+               ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    env.pop('PYTHONPATH', None)
+
+    proc = run([tool('ansible-galaxy'), 'collection', 'install', '--offline', built_collection, '-p', clean],
+               cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, 'ansible-galaxy collection install failed'
+    installed = clean / 'ansible_collections' / NAMESPACE / NAME
+    assert (installed / 'plugins' / 'modules' / 'model.py').is_file()
+    assert (installed / 'MANIFEST.json').is_file()
+
+    # The module Ansible resolves is the installed copy.
+    proc = run([tool('ansible-doc'), '--json', '%s.%s.model' % (NAMESPACE, NAME)], cwd=tmp_path, env=env)
+    assert proc.returncode == 0, 'ansible-doc cannot find the installed module'
+    doc = json.loads(proc.stdout[proc.stdout.index('{'):])
+    filename = Path(doc['%s.%s.model' % (NAMESPACE, NAME)]['doc']['filename']).resolve()
+    assert filename == (installed / 'plugins' / 'modules' / 'model.py').resolve(), filename
+
+    archive = small_archive(tmp_path)
+    dest = tmp_path / 'pre_trained'
+    playbook = tmp_path / 'use_installed.yml'
+    playbook.write_text(textwrap.dedent('''\
+        ---
+        - name: Use labfleet.zoo from a Galaxy install
+          hosts: localhost
+          connection: local
+          gather_facts: false
+          tasks:
+            - name: Install the model
+              labfleet.zoo.model:
+                url: "{{ archive_url }}"
+                dest: "{{ dest }}"
+              register: first
+
+            - name: Install it again
+              labfleet.zoo.model:
+                url: "{{ archive_url }}"
+                dest: "{{ dest }}"
+              register: second
+
+            - name: The first run changed, the second did not
+              ansible.builtin.assert:
+                that:
+                  - first is changed
+                  - first.action == 'installed'
+                  - first.path == dest ~ '/my_detector'
+                  - second is not changed
+                  - second.action == 'unchanged'
+        '''))
+    extra = json.dumps({'archive_url': archive.as_uri(), 'dest': str(dest),
+                        'ansible_python_interpreter': sys.executable})
+    proc = run([tool('ansible-playbook'), '-i', 'localhost,', playbook, '-e', extra], cwd=tmp_path, env=env,
+               timeout=300)
+    assert proc.returncode == 0, 'the playbook using the installed collection failed'
+    assert 'ok=3' in proc.stdout and 'changed=1' in proc.stdout and 'failed=0' in proc.stdout
+    assert (dest / 'my_detector' / 'saved_model' / 'saved_model.pb').is_file()

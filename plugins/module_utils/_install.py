@@ -210,7 +210,7 @@ class Installer(object):
                 need_space(spec.dest, stream.size, what)
             label = 'archive %s from %s' % (url.rsplit('/', 1)[-1], url)
             gunzip = GunzipReader(stream, label)
-            top, manifest = extract(gunzip, staging, label)
+            top, manifest = extract(gunzip, staging, label, reserved=_manifest.RESERVED)
             gunzip.drain()
         finally:
             self.bytes_downloaded += stream.bytes_downloaded

@@ -15,6 +15,7 @@ import os
 import stat
 
 MARKER = '.labfleet-zoo.json'
+RESERVED = (MARKER, MARKER + '.tmp')  # names an archive may not use
 FORMAT = 1
 CHUNK = 1 << 20
 
@@ -22,7 +23,7 @@ CHUNK = 1 << 20
 def write(folder, record):
     """Write the marker atomically (temp file, fsync, rename) as the install's last step."""
     path = os.path.join(folder, MARKER)
-    tmp = path + '.tmp'
+    tmp = os.path.join(folder, RESERVED[1])
     with open(tmp, 'w') as fh:
         json.dump(dict(record, format=FORMAT), fh, indent=1, sort_keys=True)
         fh.flush()

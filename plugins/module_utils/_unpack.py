@@ -106,14 +106,20 @@ def _parts(member, label):
     return parts
 
 
-def _relative(member, parts, top, label):
+def _relative(member, parts, top, label, reserved):
     """The member's path below the single top directory ('' for the top itself)."""
+    if top.startswith('.'):
+        raise UnsafeArchive('%s: the top directory %r is hidden; a model folder must not start with "."'
+                            % (label, top))
     if parts[0] != top:
         raise UnsafeArchive('%s: member %r is outside the single top directory %r' % (label, member.name, top))
     if len(parts) == 1 and not member.isdir():
         raise UnsafeArchive('%s: member %r is a file beside the top directory; the archive must hold '
                             'one top directory' % (label, member.name))
-    return '/'.join(parts[1:])
+    rel = '/'.join(parts[1:])
+    if rel in reserved:
+        raise UnsafeArchive('%s: member %r uses a name reserved for the install marker' % (label, member.name))
+    return rel
 
 
 def _check_kind(member, label):
@@ -167,20 +173,22 @@ def _place(tar, member, rel, staging, label, files, dirs):
         raise UnsafeArchive('%s: member %r clashes with an earlier member of the same name' % (label, member.name))
 
 
-def extract(fileobj, staging, label, top=None):
+def extract(fileobj, staging, label, reserved=()):
     """Extract the tar stream ``fileobj`` into the existing empty folder ``staging``.
+
+    Members may not use the ``reserved`` paths (relative to the top directory).
 
     Returns (top directory name, manifest) where manifest is
     {'files': {relpath: [size, sha256]}, 'dirs': [relpath, ...]}.
     """
-    files, dirs = {}, set()
+    files, dirs, top = {}, set(), None
     try:
         tar = tarfile.open(fileobj=fileobj, mode='r|', bufsize=CHUNK)
         for member in tar:
             _check_kind(member, label)
             parts = _parts(member, label)
             top = top or parts[0]
-            rel = _relative(member, parts, top, label)
+            rel = _relative(member, parts, top, label, reserved)
             if rel:
                 _place(tar, member, rel, staging, label, files, dirs)
     except tarfile.TarError as e:

@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labfleet.zoo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: pipeline_config
+short_description: Write a training pipeline.config from a pre-trained model's, with the course's keys set
+version_added: 0.1.0
+description:
+  - Makes O(dest), the C(pipeline.config) a student trains with (for example
+    C(~/tod_tf2/training/faces_cubes/<model>/pipeline.config)), from O(src), the one shipped with the pre-trained model,
+    with the managed keys set to the given values.
+  - Section-aware, never by line number. The file (protobuf text format) is parsed, and each managed key is set in
+    its own section only, for example C(label_map_path) in both C(train_input_reader) and C(eval_input_reader) but
+    C(batch_size) only in C(train_config). Both forms of the file are handled, the commented template form and the
+    generated text-proto form. Comments, blank lines and every other line stay byte for byte.
+  - A missing key is added at the top of its section; a missing section is created.
+  - Students' work is never lost. If O(dest) exists and is not the file this module wrote last (a student edited
+    it), it is kept as it is (RV(action=kept), RV(drift) lists the managed keys that differ) unless O(enforce=true);
+    then only the managed keys are set in the student's file.
+  - A file this module wrote and nobody edited since is updated when O(src) or the values change. To tell the two
+    apart, the sha256 of what it wrote is kept beside O(dest) in C(.<name>.labfleet-zoo.json).
+author:
+  - labfleet.zoo contributors (@labfleet)
+options:
+  src:
+    description:
+      - The pre-trained model's pipeline.config, for example C(~/tod_tf2/pre_trained/<model>/pipeline.config).
+    type: path
+    required: true
+  dest:
+    description:
+      - The training pipeline.config to write. Its folder is created if missing.
+    type: path
+    required: true
+  enforce:
+    description:
+      - Set the managed keys in O(dest) even if a student edited it. Comments and other edits are kept.
+    type: bool
+    default: false
+  num_classes:
+    description: C(num_classes) of the model section (C(model.ssd), C(model.faster_rcnn), ...).
+    type: int
+  batch_size:
+    description: C(train_config.batch_size) (not C(eval_config.batch_size)).
+    type: int
+  num_steps:
+    description: C(train_config.num_steps).
+    type: int
+  fine_tune_checkpoint:
+    description:
+      - C(train_config.fine_tune_checkpoint), the checkpoint prefix, for example
+        V(pre_trained/<model>/checkpoint/ckpt-0) (never the C(.index) file).
+    type: str
+  fine_tune_checkpoint_type:
+    description: C(train_config.fine_tune_checkpoint_type); V(detection) to fine-tune a whole detector.
+    type: str
+  use_bfloat16:
+    description: C(train_config.use_bfloat16); V(false) everywhere but on TPUs.
+    type: bool
+  label_map_path:
+    description: C(label_map_path) in both C(train_input_reader) and C(eval_input_reader).
+    type: str
+  train_input_path:
+    description: C(train_input_reader.tf_record_input_reader.input_path).
+    type: str
+  eval_input_path:
+    description: C(eval_input_reader.tf_record_input_reader.input_path).
+    type: str
+  max_number_of_boxes:
+    description: C(train_config.max_number_of_boxes).
+    type: int
+  max_detections_per_class:
+    description: C(max_detections_per_class) of the model's C(batch_non_max_suppression) section.
+    type: int
+  max_total_detections:
+    description: C(max_total_detections) of the model's C(batch_non_max_suppression) section.
+    type: int
+notes:
+  - Options left unset are not managed. Targets need Python 3.8 or newer and its standard library only.
+  - O(owner), O(group) and O(mode) apply to O(dest) only. A new file gets mode C(0644), a rewritten one keeps its mode.
+seealso:
+  - module: labfleet.zoo.model
+  - name: Configuring the TF Object Detection API training pipeline
+    description: What each key of pipeline.config means.
+    link: https://github.com/tensorflow/models/blob/master/research/object_detection/g3doc/configuring_jobs.md
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Nothing is written. When O(src) does not exist yet (the model would be installed by an earlier task of the
+        same check run), a missing O(dest) is reported as created and the diff shows no content.
+  diff_mode:
+    support: full
+    details: The before and after text of O(dest), shown as a unified diff.
+  idempotent:
+    description: Running the task twice in a row gives C(changed=false) the second time.
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Training config of the faces_cubes project for the Faster R-CNN model
+  labfleet.zoo.pipeline_config:
+    src: ~/tod_tf2/pre_trained/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8/pipeline.config
+    dest: ~/tod_tf2/training/faces_cubes/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8/pipeline.config
+    num_classes: 2
+    batch_size: 2
+    num_steps: 1000
+    fine_tune_checkpoint: pre_trained/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8/checkpoint/ckpt-0
+    fine_tune_checkpoint_type: detection
+    use_bfloat16: false
+    label_map_path: training/faces_cubes/label_map.pbtxt
+    train_input_path: training/faces_cubes/train.record
+    eval_input_path: training/faces_cubes/test.record
+
+- name: Reset num_steps in every student's edited file, keeping their other edits
+  labfleet.zoo.pipeline_config:
+    src: ~/tod_tf2/pre_trained/ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8/pipeline.config
+    dest: ~/tod_tf2/training/faces_cubes/ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8/pipeline.config
+    num_steps: 1000
+    enforce: true
+"""
+
+RETURN = r"""
+path:
+  description: O(dest).
+  returned: always
+  type: str
+  sample: /home/student/tod_tf2/training/faces_cubes/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8/pipeline.config
+action:
+  description:
+    - V(created), V(updated) (the file this module wrote, rewritten from O(src)), V(enforced) (managed keys set in an
+      edited file), V(unchanged), or V(kept) (edited by a student and left alone).
+  returned: always
+  type: str
+  sample: created
+drift:
+  description: The managed options whose value in the kept file differs from the one asked for.
+  returned: always
+  type: list
+  elements: str
+  sample: [num_steps]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.labfleet.zoo.plugins.module_utils import _pipeline_config
+from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type='path', required=True),
+            dest=dict(type='path', required=True),
+            enforce=dict(type='bool', default=False),
+            num_classes=dict(type='int'),
+            batch_size=dict(type='int'),
+            num_steps=dict(type='int'),
+            fine_tune_checkpoint=dict(type='str'),
+            fine_tune_checkpoint_type=dict(type='str'),
+            use_bfloat16=dict(type='bool'),
+            label_map_path=dict(type='str'),
+            train_input_path=dict(type='str'),
+            eval_input_path=dict(type='str'),
+            max_number_of_boxes=dict(type='int'),
+            max_detections_per_class=dict(type='int'),
+            max_total_detections=dict(type='int'),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    dest = module.params['dest']
+    try:
+        plan = _pipeline_config.plan(module.params['src'], dest, _pipeline_config.settings_from(module.params),
+                                     enforce=module.params['enforce'], check_mode=module.check_mode)
+        if plan.changed and not module.check_mode:
+            _pipeline_config.apply(plan)
+    except ZooError as e:
+        module.fail_json(msg=str(e))
+    changed = plan.changed
+    if plan.action != 'created' or not module.check_mode:     # the file exists (in check mode: already)
+        file_args = module.load_file_common_arguments(dict(module.params, path=dest))
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    result = dict(changed=changed, path=dest, action=plan.action, drift=plan.drift)
+    if plan.action == 'kept' and plan.drift:
+        module.warn('%s was edited by hand and is kept as it is; its %s differ from the wanted values '
+                    '(set enforce to apply them)' % (dest, ', '.join(plan.drift)))
+    if module._diff and plan.changed:
+        result['diff'] = dict(before=plan.before, after=plan.after, before_header=dest, after_header=dest)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

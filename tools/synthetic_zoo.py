@@ -246,6 +246,8 @@ eval_input_reader {
 def pipeline_config(family, input_size=None, form=None):
     """A realistic pipeline.config: the commented template form for Faster R-CNN, else text-proto."""
     width, height = (int(v) for v in (input_size or '640x640').split('x'))
+    if form == 'commented' or (form is None and family == 'faster_rcnn'):
+        width, height = max(width, height), min(width, height)  # keep_aspect_ratio_resizer: min <= max
     form = form or ('commented' if family == 'faster_rcnn' else 'textproto')
     template = _FASTER_RCNN if form == 'commented' else _SSD
     return template % {'w': width, 'h': height}

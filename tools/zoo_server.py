@@ -103,7 +103,9 @@ class ZooServer(ThreadingHTTPServer):
         return self
 
     def stop(self):
-        self.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve loop: only when one runs
+            self.shutdown()
+            self._thread = None
         self.server_close()
 
     def __enter__(self):
@@ -119,6 +121,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass  # quiet: the counters are the log
+
+    def handle(self):
+        try:
+            super().handle()
+        except OSError:
+            pass  # a client that hangs up mid-answer is the point of some tests, not an error
 
     def do_HEAD(self):
         self._serve(body=False)

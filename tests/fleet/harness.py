@@ -17,6 +17,7 @@ import pwd
 import signal
 import socket
 import subprocess
+import fcntl
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ PI_CHOICE = 'ssd_mobilenet_v2_fpnlite_640x640_coco17_tpu-8'   # host_vars of PIS
 MODELS = (PC_MODEL, PI_MODEL, PC_EXTRA, PI_CHOICE)
 ARCHIVE_SIZE = 64 * 1024
 OUTPUT = REPO / 'tests' / 'output'
+LOCK = '/run/lock/labfleet-zoo-fleet.lock'
 
 
 def expected_models(host):
@@ -90,6 +92,9 @@ class Fleet(object):
     def start(self):
         if os.geteuid() != 0:
             raise RuntimeError('the fleet harness needs root (useradd, sshd)')
+        # The Unix users are machine-wide: fleets of concurrent test runs take turns.
+        self._lock = open(LOCK, 'w')
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         ensure_sshd()
         self.dir.mkdir(parents=True, exist_ok=True)
         _run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'labfleet-fleet', '-f', str(self.key))
@@ -112,6 +117,9 @@ class Fleet(object):
         self._close_masters()
         for user in self.hosts:
             self._drop_user(user)
+        if getattr(self, '_lock', None) is not None:
+            self._lock.close()
+            self._lock = None
 
     def _close_masters(self):
         """Ask Ansible's ssh ControlPersist masters (started by our runs) to exit, ending their sessions."""

@@ -11,13 +11,13 @@ deleted with its home first) and deleted at the end.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pwd
 import signal
 import socket
 import subprocess
-import fcntl
 import sys
 import time
 from pathlib import Path

@@ -14,11 +14,14 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import socket
+import ssl
 import time
 import urllib.error
 from urllib.parse import unquote, urlsplit
 
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import SSLValidationError
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
@@ -105,7 +108,9 @@ class HttpStream(HashingStream):
         self.timeout = timeout
         self.retries = retries
         self.url_options = dict(url_options or {})
-        self.failures = 0
+        self.failures = 0          # consecutive failures without progress
+        self.faults = 0            # every failure survived, for the result and the reports
+        self._failed_at = 0        # offset of the last failure
         self._sleep = sleep
         self._validator = None
         self._resp = self._request()
@@ -130,6 +135,8 @@ class HttpStream(HashingStream):
                 self._failed('HTTP %d %s' % (e.code, e.reason))
                 continue
             except _TRANSIENT as e:
+                if not self.offset and _unreachable(e):
+                    raise SourceError('cannot reach %s: %s' % (self.url, e))
                 self._failed(str(e) or e.__class__.__name__)
                 continue
             return self._accept(resp)
@@ -151,7 +158,11 @@ class HttpStream(HashingStream):
         return resp
 
     def _failed(self, why):
+        if self.offset > self._failed_at:
+            self.failures = 0  # progress since the last failure: a flaky link, not a dead source
+        self._failed_at = self.offset
         self.failures += 1
+        self.faults += 1
         if self.failures > self.retries:
             raise SourceError('%s failed after %d retries (last error: %s)' % (self.url, self.retries, why))
         self._sleep(backoff(self.failures))
@@ -179,6 +190,13 @@ class HttpStream(HashingStream):
 
     def close(self):
         self._resp.close()
+
+
+def _unreachable(error):
+    """Refused connections, unknown hosts and TLS failures: retrying the same source will not help."""
+    reason = getattr(error, 'reason', error)
+    return isinstance(error, SSLValidationError) or isinstance(
+        reason, (ConnectionRefusedError, socket.gaierror, ssl.SSLError))
 
 
 def _content_range_start(value):

@@ -174,6 +174,11 @@ class Installer(object):
                 errors.append('%s: %s' % (url, e))
                 continue
             final = os.path.join(self.spec.dest, record['top_dir'])
+            other = _manifest.read(final)
+            if other is not None and other.get('key') != self.spec.key:
+                shutil.rmtree(staging)
+                raise ZooError('%s would replace model %s in %s (same top directory %r); install them into '
+                               'different dest folders' % (self.spec.key, other.get('key'), final, record['top_dir']))
             previous = _set_aside(final, work, self.spec.key)
             os.rename(staging, final)
             if previous:

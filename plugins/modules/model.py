@@ -93,8 +93,9 @@ options:
     default: 30
   retries:
     description:
-      - How many times one source is retried after a connection error, timeout or 5xx answer before moving on to the
-        next source. Waits grow from 0.5 to 8 seconds between tries. A 4xx answer is not retried.
+      - How many times in a row one source is retried after a connection error, timeout or 5xx answer before moving on
+        to the next source; a retry that brings new bytes starts the count again. Waits grow from 0.5 to 8 seconds.
+      - A 4xx answer, a refused connection, an unknown host or a TLS failure moves on to the next source at once.
     type: int
     default: 5
   owner:

@@ -356,7 +356,7 @@ def build_zoo(out_dir, keys=DEFAULT_KEYS, size=2 * 1024 * 1024, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command', required=True)
     build = sub.add_parser('build', help='build (or reuse) archives')
     build.add_argument('--out', required=True)

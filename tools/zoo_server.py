@@ -235,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--root', required=True, help='folder whose files are served')
     parser.add_argument('--port', type=int, default=0, help='port on 127.0.0.1 (default: any free port)')
     args = parser.parse_args(argv)

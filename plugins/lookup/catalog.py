@@ -20,7 +20,7 @@ description:
   - Use P(ansible.builtin.query#lookup) or O(ansible.builtin.lookup#lookup:wantlist=true) when a list is wanted,
     since a plain C(lookup) unwraps a single result.
 author:
-  - labfleet.zoo contributors
+  - labfleet.zoo contributors (@labfleet)
 options:
   _terms:
     description:

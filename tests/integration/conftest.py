@@ -54,7 +54,8 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, cwd=REPO):
         cmd.append('--check')
     if diff:
         cmd.append('--diff')
-    proc = subprocess.run(cmd, cwd=str(cwd), env=ansible_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=str(cwd), env=ansible_env(), capture_output=True, text=True, timeout=600,
+                          check=False)
     try:
         out = json.loads(proc.stdout)
     except ValueError:

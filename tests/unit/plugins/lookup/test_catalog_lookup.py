@@ -38,7 +38,7 @@ def run_debug(msg):
     )
     proc = subprocess.run(
         [ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a', 'msg=%s' % msg],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=120,
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=120, check=False,
     )
     return proc.returncode, proc.stdout
 

@@ -25,6 +25,10 @@ ENTRY_IDS = [entry['key'] for entry in MODELS]
 
 # ---------------------------------------------------------------- the data
 
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
 def test_has_43_models():
     assert len(MODELS) == 43
     assert len(CATALOG) == 43
@@ -46,13 +50,13 @@ def test_entry_shape(entry):
     assert entry['family'] in ('ssd', 'faster_rcnn', 'mask_rcnn', 'efficientdet', 'centernet', 'extremenet')
     assert entry['tflite'] in ('yes', 'no', 'partial')
     assert entry['input_size'] is None or re.match(r'^\d+x\d+$', entry['input_size'])
-    assert entry['archive_size'] is None or (type(entry['archive_size']) is int and entry['archive_size'] > 0)
-    assert entry['speed_ms'] is None or type(entry['speed_ms']) is int
+    assert entry['archive_size'] is None or (is_int(entry['archive_size']) and entry['archive_size'] > 0)
+    assert entry['speed_ms'] is None or is_int(entry['speed_ms'])
     coco_map = entry['coco_map']
     if isinstance(coco_map, list):
-        assert len(coco_map) == 2 and all(type(v) is float for v in coco_map)
+        assert len(coco_map) == 2 and all(isinstance(v, float) for v in coco_map)
     else:
-        assert coco_map is None or type(coco_map) is float
+        assert coco_map is None or isinstance(coco_map, float)
     assert entry['outputs'] and set(entry['outputs']) <= {'Boxes', 'Keypoints', 'Masks'}
 
 
@@ -238,7 +242,7 @@ def test_select_filters(kwargs, expected):
 
 @pytest.mark.parametrize('family,count', [
     ('ssd', 10), ('efficientdet', 8), ('centernet', 11), ('faster_rcnn', 11), ('mask_rcnn', 1), ('extremenet', 2),
-], ids=lambda v: str(v))
+], ids=str)
 def test_select_family_counts(family, count):
     entries = select(family=family)
     assert len(entries) == count

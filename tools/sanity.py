@@ -225,7 +225,8 @@ def main(argv=None):
     if args.units:  # even after a sanity failure: CI shows both results
         # --venv, not --local: ansible-test installs its unit test requirements (pytest-xdist, pytest-mock, ...) in a
         # virtual environment of its own instead of the project venv.
-        units_status = run([args.ansible_test, 'units', '--venv'] + python, dest)
+        # The collection's plugin unit tests; tests/unit/tools (project tools) run under pytest only.
+        units_status = run([args.ansible_test, 'units', '--venv'] + python + ['tests/unit/plugins'], dest)
         status = status or units_status
     return status
 

@@ -20,15 +20,20 @@ import time
 import urllib.error
 from urllib.parse import unquote, urlsplit
 
-from ansible.module_utils.urls import ConnectionError as UrlConnectionError
-from ansible.module_utils.urls import SSLValidationError
-from ansible.module_utils.urls import open_url
-
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 
 SCHEMES = ('http', 'https', 'file')
-# socket.timeout and connection resets are OSErrors.
-_TRANSIENT = (OSError, http.client.HTTPException, UrlConnectionError, urllib.error.URLError)
+
+
+def _urls():
+    """ansible.module_utils.urls, imported at the first download: a no-op rerun never pays for it (~60 ms)."""
+    from ansible.module_utils import urls
+    return urls
+
+
+def _transient():
+    """Errors worth a retry (socket.timeout and connection resets are OSErrors)."""
+    return (OSError, http.client.HTTPException, urllib.error.URLError, _urls().ConnectionError)
 
 
 class SourceError(ZooError):
@@ -116,7 +121,7 @@ class HttpStream(HashingStream):
         self._resp = self._request()
 
     def _open(self, headers):
-        return open_url(self.url, headers=headers, timeout=self.timeout, decompress=False,
+        return _urls().open_url(self.url, headers=headers, timeout=self.timeout, decompress=False,
                         follow_redirects='safe', **self.url_options)
 
     def _request(self):
@@ -134,7 +139,7 @@ class HttpStream(HashingStream):
                     raise SourceError('HTTP %d %s from %s' % (e.code, e.reason, self.url))
                 self._failed('HTTP %d %s' % (e.code, e.reason))
                 continue
-            except _TRANSIENT as e:
+            except _transient() as e:
                 if not self.offset and _unreachable(e):
                     raise SourceError('cannot reach %s: %s' % (self.url, e))
                 self._failed(str(e) or e.__class__.__name__)
@@ -195,7 +200,7 @@ class HttpStream(HashingStream):
 def _unreachable(error):
     """Refused connections, unknown hosts and TLS failures: retrying the same source will not help."""
     reason = getattr(error, 'reason', error)
-    return isinstance(error, SSLValidationError) or isinstance(
+    return isinstance(error, _urls().SSLValidationError) or isinstance(
         reason, (ConnectionRefusedError, socket.gaierror, ssl.SSLError))
 
 

@@ -47,23 +47,23 @@ class State(object):
 
 def observe(spec):
     """Find the model's folder in dest and check it; reads markers and stats files only."""
-    candidates = [spec.top_dir or spec.key]
-    for name in candidates:
-        state = _inspect(spec, os.path.join(spec.dest, name))
-        if state.record is not None:
-            return state
+    expected = spec.top_dir or spec.key
+    state = _inspect(spec, os.path.join(spec.dest, expected))
+    if state.record is not None:
+        return state
+    # The archive may have another top directory than expected: look for our marker beside it.
     try:
         names = sorted(os.listdir(spec.dest))
     except OSError:
         names = []
     for name in names:
-        if name.startswith('.') or name in candidates:
+        if name.startswith('.') or name == expected:
             continue
         folder = os.path.join(spec.dest, name)
         record = _manifest.read(folder)
         if record is not None and record.get('key') == spec.key:
             return _inspect(spec, folder)
-    return State(os.path.join(spec.dest, candidates[0]), None, [])
+    return state
 
 
 def _inspect(spec, folder):
@@ -122,6 +122,7 @@ class Installer(object):
         self.apply_attrs = apply_attrs
         self.sleep = sleep
         self.bytes_downloaded = 0
+        self.failed_sources = []  # 'url: why' of the sources that failed before one served
         self.started = time.monotonic()
 
     def present(self):
@@ -185,6 +186,7 @@ class Installer(object):
                 shutil.rmtree(previous)
             if current.record is not None and current.path != final:
                 _discard(current.path, work, self.spec.key)
+            self.failed_sources = errors
             return final, record
         keep = ' The previous install in %s is left as it was.' % current.path if current.record else ''
         raise ZooError('could not install %s into %s: no source served a valid archive.%s\n  %s'
@@ -242,6 +244,8 @@ class Installer(object):
         )
         if before.problems:
             result['problems'] = before.problems[:10]
+        if self.failed_sources:
+            result['failed_sources'] = list(self.failed_sources)
         after = {'path': path, 'state': 'absent' if action in ('removed', 'absent') else 'present'}
         if record.get('sha256'):
             after.update(sha256=record['sha256'], files=len(record['files']))

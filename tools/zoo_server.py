@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import collections
 import email.utils
+import fcntl
 import os
 import signal
 import socket
 import struct
+import termios
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -213,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == 'stall':
             time.sleep(fault.seconds)
         if fault.kind == 'reset':
+            self.wfile.flush()
+            _wait_sent(self.connection)  # bytes counted as served must reach the client before the RST
             # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             self.connection.close()
@@ -232,6 +236,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != 'HEAD':
             self.wfile.write(body)
         record['status'] = code
+
+
+def _wait_sent(sock, limit=5.0):
+    """Wait (bounded) until the kernel's send queue of ``sock`` is empty."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if struct.unpack('i', fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b'\0' * 4))[0] == 0:
+            return
+        time.sleep(0.005)
 
 
 def main(argv=None):

@@ -91,11 +91,33 @@ def model_lock(spec):
         os.close(fd)
 
 
+def _is_leftover(entry, key):
+    parts = entry.rsplit('.', 2)
+    return len(parts) == 3 and parts[0] == key and parts[1] in ('staging', 'old')
+
+
 def _clean_leftovers(work, key):
     for entry in os.listdir(work):
-        parts = entry.rsplit('.', 2)
-        if len(parts) == 3 and parts[0] == key and parts[1] in ('staging', 'old'):
+        if _is_leftover(entry, key):
             shutil.rmtree(os.path.join(work, entry), ignore_errors=True)
+
+
+def sweep_leftovers(spec):
+    """On a no-op rerun, delete what a killed run left, without waiting: a held lock means a live run owns it."""
+    work = os.path.join(spec.dest, WORK)
+    try:
+        if not any(_is_leftover(entry, spec.key) for entry in os.listdir(work)):
+            return
+    except OSError:
+        return
+    fd = os.open(os.path.join(work, spec.key + '.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _clean_leftovers(work, spec.key)
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _set_aside(path, work, key):
@@ -140,6 +162,8 @@ class Installer(object):
     def _present(self):
         before = observe(self.spec)
         if before.name == 'present' and not self.spec.force:
+            if not self.check_mode:
+                sweep_leftovers(self.spec)
             return self._unchanged(before)
         if self.check_mode:
             return self._result(before, True, _action(before), before.path, before.record or {})

@@ -137,9 +137,9 @@ def _write_file(src, path, member, staging, label):
     mode = 0o755 if member.mode & 0o111 else 0o644
     digest = hashlib.sha256()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    with os.fdopen(fd, 'wb') as out:
-        remaining = member.size
-        try:
+    try:  # around the close too: a small member reaches the disk only when its buffer is flushed
+        with os.fdopen(fd, 'wb') as out:
+            remaining = member.size
             while remaining:
                 chunk = src.read(min(CHUNK, remaining))
                 if not chunk:
@@ -147,11 +147,11 @@ def _write_file(src, path, member, staging, label):
                 digest.update(chunk)
                 out.write(chunk)
                 remaining -= len(chunk)
-        except OSError as e:
-            if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise DiskFull('%s: disk full in %s while writing member %r (%d MB)'
-                               % (label, staging, member.name, -(-member.size // MB)))
-            raise
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull('%s: disk full in %s while writing member %r (%d MB)'
+                           % (label, staging, member.name, -(-member.size // MB)))
+        raise
     return digest.hexdigest()
 
 

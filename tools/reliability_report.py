@@ -1,0 +1,156 @@
+#!/usr/bin/env python
+"""Run the reliability suite's scenarios (issue 5) and print one table of figures.
+
+The scenarios are tests/reliability/scenarios.py, the same code the pytest suite asserts on: real network
+faults on 127.0.0.1, real SIGKILLs, hostile archives, the real module through ``ansible``, a real tmpfs.
+
+    python tools/reliability_report.py [--seed N] [--quick] [--work DIR] [--only NAME,...]
+
+The seed (``--seed``, else $LABFLEET_ZOO_SEED, else a fresh one) is printed; the same seed replays the same
+faults at the same offsets. Exit status 0 when every property held, 1 otherwise (the problems are listed
+under the table). Mounting the tmpfs of the disk-full cases needs root; without it they are reported skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / 'tests' / 'reliability'))
+
+import scenarios  # noqa: E402
+
+
+def _fig(outcomes, name, figure, default=0):
+    out = outcomes.get(name)
+    return out.figures.get(figure, default) if out else None
+
+
+def _na(value, text):
+    return 'not run' if value is None else text
+
+
+def rows(outcomes):
+    """(figure, value, what must hold, held?) for the table."""
+    f = lambda name, figure: _fig(outcomes, name, figure)  # noqa: E731
+    table = []
+    faults = f('network', 'faults injected')
+    if faults is not None:
+        net = outcomes['network'].figures
+        kinds = ', '.join('%s %d' % (k[7:], v) for k, v in sorted(net.items()) if k.startswith('fault: '))
+        table.append(('network faults injected', '%d (%s)' % (faults, kinds), '>= 20', faults >= 20))
+        worst = net.get('worst re-fetch beyond what remained (bytes)', 0)
+        table.append(('worst re-fetch after a cut', '%d B beyond what remained' % worst,
+                      '<= %d B (one read buffer)' % scenarios.READ_BUFFER, worst <= scenarios.READ_BUFFER))
+    verified = sum(o.figures.get('installs verified', 0) for o in outcomes.values())
+    attempted = sum(o.figures.get('installs attempted', 0) for o in outcomes.values())
+    table.append(('installs verified', '%d of %d (full sha256 check)' % (verified, attempted), 'all',
+                  verified == attempted))
+    kills = f('kills', 'kills')
+    if kills is not None:
+        k = outcomes['kills'].figures
+        survived, healed = k.get('kills survived', 0), k.get('healed by the next run', 0)
+        states = ', '.join('%s %d' % (key.split(': ', 1)[1], v) for key, v in sorted(k.items())
+                           if key.startswith('state after'))
+        table.append(('kills survived', '%d of %d SIGKILLs (%s)' % (survived, kills, states), '>= 10, all',
+                      survived == kills >= 10))
+        table.append(('healed by the next run', '%d of %d (verified, no leftovers)' % (healed, kills), 'all',
+                      healed == kills))
+    kinds = f('hostile', 'hostile archive kinds')
+    if kinds is not None:
+        rejected = f('hostile', 'hostile archives rejected')
+        skipped = f('hostile', 'hostile archives skipped')
+        table.append(('hostile archives rejected', '%d of %d kinds%s' % (rejected, kinds,
+                                                                        ', %d skipped' % skipped if skipped else ''),
+                      '>= 12, all', rejected == kinds >= 12))
+        outside = f('hostile', 'bytes written outside dest')
+        table.append(('bytes written outside dest', '%d' % outside, '0', outside == 0))
+    cases = f('parameters', 'bad parameter cases')
+    if cases is not None:
+        clean = f('parameters', 'bad parameters rejected cleanly')
+        table.append(('bad parameters rejected', '%d of %d (clear message, no traceback)' % (clean, cases), 'all',
+                      clean == cases))
+    downloads = f('concurrency', 'concurrent downloads')
+    if downloads is not None:
+        ok = f('concurrency', 'concurrent successes')
+        table.append(('concurrent downloads', '%d (4 processes, %d succeeded)' % (downloads, ok), '1, 4 successes',
+                      downloads == 1 and ok == 4))
+    if 'disk' in outcomes:
+        d = outcomes['disk'].figures
+        if d.get('disk-full cases skipped'):
+            table.append(('disk full handled', 'skipped (mounting a tmpfs needs root)', '3 of 3', True))
+        else:
+            handled = d.get('disk full refused before downloading', 0) + d.get('disk full cleaned up (size unknown)', 0)
+            table.append(('disk full handled', '%d of 3 (2 refused before downloading, 1 cleaned)' % handled,
+                          '3 of 3', handled == 3))
+    changed = f('students', 'student files changed')
+    if changed is not None:
+        checked = f('students', 'student files checked')
+        table.append(('student files changed', '%d of %d' % (changed, checked), '0', changed == 0))
+    return table
+
+
+def render(table, seed, problems, elapsed):
+    headers = ('figure', 'value', 'must be', 'ok')
+    body = [(a, b, c, 'yes' if d else 'NO') for a, b, c, d in table]
+    widths = [max(len(str(r[i])) for r in [headers] + body) for i in range(4)]
+    line = lambda r: '| ' + ' | '.join(str(c).ljust(w) for c, w in zip(r, widths)) + ' |'  # noqa: E731
+    out = ['labfleet.zoo reliability report: seed %d (replay: --seed %d or %s=%d), %.0f s'
+           % (seed, seed, scenarios.SEED_ENV, seed, elapsed),
+           line(headers), '|' + '|'.join('-' * (w + 2) for w in widths) + '|']
+    out += [line(r) for r in body]
+    out.append('problems found: %d' % len(problems))
+    return '\n'.join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--seed', type=int, default=None, help='replay a run (default: $%s or a fresh seed)'
+                        % scenarios.SEED_ENV)
+    parser.add_argument('--quick', action='store_true', help='smaller archives, fewer timed kills (still >= 20 '
+                        'faults and >= 10 kills)')
+    parser.add_argument('--work', help='scratch folder (default: a temporary one, removed afterwards)')
+    parser.add_argument('--only', help='comma-separated scenarios: %s' % ','.join(n for n, _ in scenarios.SCENARIOS))
+    parser.add_argument('-v', '--verbose', action='store_true', help='print every scenario\'s details too')
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else scenarios.default_seed()
+    only = set(args.only.split(',')) if args.only else None
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix='labfleet-zoo-reliability-'))
+    started = time.monotonic()
+    outcomes, problems = {}, []
+    try:
+        for name, scenario in scenarios.SCENARIOS:
+            if only and name not in only:
+                continue
+            print('running %s ...' % name, file=sys.stderr, flush=True)
+            (work / name).mkdir(parents=True, exist_ok=True)
+            try:
+                outcome = scenario(work / name, seed, quick=args.quick)
+            except Exception as e:  # a crashed scenario is a problem to report, not a reason to lose the table
+                outcome = scenarios.Outcome(name, seed)
+                outcome.failures.append('%s crashed: %r' % (name, e))
+                outcome.done()
+            outcomes[name] = outcome
+            problems += ['%s: %s' % (name, p) for p in outcome.failures]
+            print('  %s: %.1f s, %d problem(s)' % (name, outcome.elapsed, len(outcome.failures)),
+                  file=sys.stderr, flush=True)
+    finally:
+        if not args.work:
+            shutil.rmtree(str(work), ignore_errors=True)
+    table = rows(outcomes)
+    print(render(table, seed, problems, time.monotonic() - started))
+    for problem in problems:
+        print('  - ' + problem)
+    if args.verbose:
+        for outcome in outcomes.values():
+            print('\n%s:\n  %s' % (outcome.name, '\n  '.join(outcome.details)))
+    return 0 if not problems and all(r[3] for r in table) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -122,7 +122,7 @@ class HttpStream(HashingStream):
 
     def _open(self, headers):
         return _urls().open_url(self.url, headers=headers, timeout=self.timeout, decompress=False,
-                        follow_redirects='safe', **self.url_options)
+                                follow_redirects='safe', **self.url_options)
 
     def _request(self):
         """One GET from ``self.offset``; retried here until it answers or retries run out."""

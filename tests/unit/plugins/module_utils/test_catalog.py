@@ -29,6 +29,7 @@ ENTRY_IDS = [entry['key'] for entry in MODELS]
 def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
+
 def test_has_43_models():
     assert len(MODELS) == 43
     assert len(CATALOG) == 43

@@ -37,7 +37,9 @@ def _na(value, text):
 
 def rows(outcomes):
     """(figure, value, what must hold, held?) for the table."""
-    f = lambda name, figure: _fig(outcomes, name, figure)  # noqa: E731
+    def f(name, figure):
+        return _fig(outcomes, name, figure)
+
     table = []
     faults = f('network', 'faults injected')
     if faults is not None:
@@ -65,8 +67,8 @@ def rows(outcomes):
     if kinds is not None:
         rejected = f('hostile', 'hostile archives rejected')
         skipped = f('hostile', 'hostile archives skipped')
-        table.append(('hostile archives rejected', '%d of %d kinds%s' % (rejected, kinds,
-                                                                        ', %d skipped' % skipped if skipped else ''),
+        note = ', %d skipped' % skipped if skipped else ''
+        table.append(('hostile archives rejected', '%d of %d kinds%s' % (rejected, kinds, note),
                       '>= 12, all', rejected == kinds >= 12))
         outside = f('hostile', 'bytes written outside dest')
         table.append(('bytes written outside dest', '%d' % outside, '0', outside == 0))
@@ -99,7 +101,10 @@ def render(table, seed, problems, elapsed):
     headers = ('figure', 'value', 'must be', 'ok')
     body = [(a, b, c, 'yes' if d else 'NO') for a, b, c, d in table]
     widths = [max(len(str(r[i])) for r in [headers] + body) for i in range(4)]
-    line = lambda r: '| ' + ' | '.join(str(c).ljust(w) for c, w in zip(r, widths)) + ' |'  # noqa: E731
+
+    def line(r):
+        return '| ' + ' | '.join(str(c).ljust(w) for c, w in zip(r, widths)) + ' |'
+
     out = ['labfleet.zoo reliability report: seed %d (replay: --seed %d or %s=%d), %.0f s'
            % (seed, seed, scenarios.SEED_ENV, seed, elapsed),
            line(headers), '|' + '|'.join('-' * (w + 2) for w in widths) + '|']
@@ -109,13 +114,13 @@ def render(table, seed, problems, elapsed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--seed', type=int, default=None, help='replay a run (default: $%s or a fresh seed)'
                         % scenarios.SEED_ENV)
     parser.add_argument('--quick', action='store_true', help='smaller archives, fewer timed kills (still >= 20 '
                         'faults and >= 10 kills)')
     parser.add_argument('--work', help='scratch folder (default: a temporary one, removed afterwards)')
-    parser.add_argument('--only', help='comma-separated scenarios: %s' % ','.join(n for n, _ in scenarios.SCENARIOS))
+    parser.add_argument('--only', help='comma-separated scenarios: %s' % ','.join(s[0] for s in scenarios.SCENARIOS))
     parser.add_argument('-v', '--verbose', action='store_true', help='print every scenario\'s details too')
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else scenarios.default_seed()

@@ -177,7 +177,8 @@ def run_module(args, check=False, timeout=300):
            '-m', 'labfleet.zoo.model', '-a', json.dumps(args)]
     if check:
         cmd.append('--check')
-    proc = subprocess.run(cmd, cwd=str(REPO), env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=str(REPO), env=ansible_env(), capture_output=True, text=True, timeout=timeout,
+                          check=False)
     text = proc.stdout + proc.stderr
     try:
         out = json.loads(proc.stdout)
@@ -190,7 +191,8 @@ def run_module(args, check=False, timeout=300):
 def run_playbook(playbook, extra_vars, timeout=600):
     """ansible-playbook on the repo's inventory (this machine); returns (rc, [(task, result)], text)."""
     cmd = [str(BIN / 'ansible-playbook'), str(playbook), '-e', json.dumps(extra_vars)]
-    proc = subprocess.run(cmd, cwd=str(REPO), env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=str(REPO), env=ansible_env(), capture_output=True, text=True, timeout=timeout,
+                          check=False)
     text = proc.stdout + proc.stderr
     tasks = []
     try:
@@ -238,7 +240,7 @@ class FaultServer(ZooServer):
 def _plan(rng, size, timeout, stalls_left, retries):
     """A random fault plan for one install: 1..retries faults, cuts at random increasing offsets."""
     kinds = []
-    for _ in range(rng.randint(1, retries)):
+    for dummy in range(rng.randint(1, retries)):
         choices = ['reset', 'reset', 'short', 'short', 'status']
         if stalls_left - kinds.count('stall') > 0:
             choices.append('stall')
@@ -248,7 +250,7 @@ def _plan(rng, size, timeout, stalls_left, retries):
     # A cut in the first read buffer may leave the client at byte 0, and then no Range is sent for the
     # server to ignore: plans with ignore_range cut later.
     low = 2 * READ_BUFFER if 'ignore_range' in kinds else 1
-    offsets = sorted(rng.randrange(low, size) for _ in kinds)
+    offsets = sorted(rng.randrange(low, size) for dummy in kinds)
     plan = []
     for kind, at in zip(kinds, offsets):
         if kind == 'reset':
@@ -379,7 +381,7 @@ def _reap(proc, sig=None):
         except ProcessLookupError:
             pass
     try:
-        _, status_ = os.waitpid(proc.pid, 0)
+        status_ = os.waitpid(proc.pid, 0)[1]
     except ChildProcessError:
         status_ = 0
     proc.returncode = -os.WTERMSIG(status_) if os.WIFSIGNALED(status_) else os.WEXITSTATUS(status_)
@@ -442,9 +444,9 @@ def killed_runs(work, seed, quick=False):
             ('renaming staging to the model folder, fresh dest', 'os.rename||2', False),
             ('deleting the old install after the swap', 'os.remove||%d' % rng.randint(1, files), True),
         ]
-        for _ in range(3 if quick else 5):
+        for dummy in range(3 if quick else 5):
             moments.append(('at a random time %.3f s in' % rng.uniform(0.01, span * 0.9), 'time', rng.random() < 0.8))
-        for _ in range(1 if quick else 2):
+        for dummy in range(1 if quick else 2):
             moments.append(('during a stalled download at byte %d' % rng.randrange(MiB, new_info['size'] - MiB),
                             'stall', True))
 
@@ -472,15 +474,15 @@ def killed_runs(work, seed, quick=False):
             else:
                 proc = _spawn(new_url, dest, trigger)
                 proc.stdout.readline()
-                _, st = os.waitpid(proc.pid, os.WUNTRACED)
+                st = os.waitpid(proc.pid, os.WUNTRACED)[1]
                 if not os.WIFSTOPPED(st):
                     out.check(False, '%s: the child finished without reaching %s' % (label, trigger))
                     proc.returncode = os.WEXITSTATUS(st)
                     proc.stdout.close()
                     continue
                 where = json.loads(proc.stdout.readline())
-                label += ' at %s(%s)' % (where['paused'], ', '.join(a.replace(str(dest), '<dest>')
-                                                                   for a in where['args'][:2]))
+                shown = ', '.join(a.replace(str(dest), '<dest>') for a in where['args'][:2])
+                label += ' at %s(%s)' % (where['paused'], shown)
                 _reap(proc, signal.SIGKILL)
             if proc.returncode != -signal.SIGKILL:  # a random moment after the run's end: no kill happened
                 out.add('kill moments missed (the run had finished)')
@@ -524,7 +526,7 @@ def _not_gzip(ws):
 
 
 def _truncated_gzip(ws):
-    members, _ = zoo_members()
+    members = zoo_members()[0]
     blob = tgz_bytes(members)
     return blob[:len(blob) * 6 // 10], None
 

@@ -446,7 +446,8 @@ class Bench(object):
         base = statistics.median(times[baseline])
         for name in order:
             entry = stats(times[name])
-            entry['ratio'] = round(entry['median'] / base, 3) if base else None
+            # From the unrounded medians: the baseline's own ratio is exactly 1.
+            entry['ratio'] = round(statistics.median(times[name]) / base, 3) if base else None
             section['variants'][name] = entry
         self.report['sections'][key] = section
         return section

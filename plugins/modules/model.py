@@ -293,8 +293,8 @@ def main():
     except ZooError as e:
         module.fail_json(msg=str(e))
     for failure in result.get('failed_sources', ()):
-        module.warn('model %s: a source failed before %s served: %s' % (module.params['name'] or result['path'],
-                                                                         result['source'], failure))
+        what = module.params['name'] or result['path']
+        module.warn('model %s: a source failed before %s served: %s' % (what, result['source'], failure))
     if not module._diff:
         result.pop('diff')
     module.exit_json(**result)

@@ -8,7 +8,7 @@ import textwrap
 
 import yaml
 
-from conftest import BIN, PC_MODEL, REPO, ansible_env, run_playbook, task_results
+from playbook_run import BIN, PC_MODEL, REPO, ansible_env, run_playbook, task_results
 
 TARGET = REPO / 'tests' / 'integration' / 'targets' / 'model'
 

@@ -1,0 +1,210 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labfleet.zoo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: archive
+short_description: Keep a verified copy of a TensorFlow 2 Detection Model Zoo archive (for a lab mirror)
+version_added: 0.1.0
+description:
+  - Downloads the C(.tar.gz) archive of one zoo model into O(dest) as C(<dest>/<name>.tar.gz), the file name
+    M(labfleet.zoo.model) asks its O(labfleet.zoo.model#module:mirrors) for. It does not extract it.
+  - The archive is streamed into a hidden C(.part) file beside the final one (resuming a cut download with C(Range)),
+    checked as it arrives (sha256, a complete gzip stream, O(checksum) when given), and only then moved into place.
+  - An archive already there is kept when its sha256 matches O(checksum), or when no O(checksum) is given;
+    one that does not match is downloaded again and reported with RV(action=repaired).
+  - The role P(labfleet.zoo.mirror#role) uses it to fill the lab mirror and records RV(sha256) and RV(size) in the
+    lab's lock file.
+author:
+  - labfleet.zoo contributors (@labfleet)
+options:
+  name:
+    description:
+      - The model's catalog name, for example V(ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8).
+      - One of O(name) and O(url) is required.
+    type: str
+  url:
+    description:
+      - An C(http), C(https) or C(file) URL of the archive. With O(name) it overrides the catalog URL (for example a
+        school proxy); without O(name) the file is named after the URL's file name.
+    type: str
+  mirrors:
+    description:
+      - Base URLs tried in order before the upstream URL; V(<name>.tar.gz) is appended.
+    type: list
+    elements: str
+    default: []
+  checksum:
+    description:
+      - The archive's expected digest, V(sha256:<64 hex digits>), for example from the lab's lock file.
+      - A source serving other bytes is skipped; when no source serves them the task fails naming the model, both
+        digests and each source. The file already in O(dest) stays as it was.
+    type: str
+  dest:
+    description:
+      - The folder the archive is kept in (it must exist), for example V(/srv/labfleet-zoo).
+    type: path
+    required: true
+  force:
+    description:
+      - Download again even when the file in O(dest) is valid (for example to refresh the lab's lock).
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds to wait for a connection or for the next bytes of a download before retrying.
+    type: int
+    default: 30
+  retries:
+    description:
+      - Retries per source after a connection error, timeout or 5xx answer. A 4xx answer is not retried.
+    type: int
+    default: 5
+notes:
+  - Targets need Python 3.8 or newer and its standard library only.
+  - A file already in O(dest) is read once per run to compute its sha256.
+seealso:
+  - module: labfleet.zoo.model
+  - module: ansible.builtin.get_url
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.files
+  - ansible.builtin.url
+attributes:
+  check_mode:
+    support: full
+    details: No network access and no writes; the sha256 of a file already there is computed.
+  diff_mode:
+    support: full
+    details: The file's state, sha256 and size before and after.
+  idempotent:
+    description: Running the task twice in a row gives C(changed=false) the second time.
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Keep the Faster R-CNN archive on the lab mirror
+  labfleet.zoo.archive:
+    name: faster_rcnn_resnet50_v1_640x640_coco17_tpu-8
+    dest: /srv/labfleet-zoo
+    mode: '0644'
+  register: archive
+
+- name: Show what the lock will record
+  ansible.builtin.debug:
+    msg: "{{ archive.sha256 }} {{ archive.size }} bytes from {{ archive.source }}"
+
+- name: Keep an archive verified against its pinned digest
+  labfleet.zoo.archive:
+    name: ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8
+    dest: /srv/labfleet-zoo
+    checksum: sha256:0d37f4e8b2e0c5a4b0f5e2b1a9d7c6e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7
+"""
+
+RETURN = r"""
+path:
+  description: The archive file.
+  returned: always
+  type: str
+  sample: /srv/labfleet-zoo/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
+action:
+  description: V(downloaded), V(repaired) (a file with other bytes was replaced) or V(unchanged).
+  returned: always
+  type: str
+  sample: downloaded
+upstream:
+  description: The upstream URL of the archive (the catalog's, or O(url)).
+  returned: always
+  type: str
+  sample: http://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
+source:
+  description: The URL that served the bytes of this run; V(null) when nothing was downloaded.
+  returned: always
+  type: str
+  sample: http://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
+sha256:
+  description: The sha256 of the archive in O(dest); V(null) in check mode when it is not there yet.
+  returned: always
+  type: str
+  sample: 6fb2a8e0a5f0a7d0c1e0d7f4b2d3b8a1e5c9f0e2d4b6a8c0e2f4a6b8c0d2e4f6
+size:
+  description: Its size in bytes.
+  returned: always
+  type: int
+  sample: 211996178
+etag:
+  description: The C(ETag) the source answered with, when something was downloaded from http(s).
+  returned: always
+  type: str
+  sample: '"ca2b812-5aa1f1f1"'
+last_modified:
+  description: The C(Last-Modified) the source answered with, when something was downloaded from http(s).
+  returned: always
+  type: str
+  sample: Sat, 11 Jul 2020 00:00:00 GMT
+bytes_downloaded:
+  description: Bytes received by this run, including any fetched twice after a fault.
+  returned: always
+  type: int
+  sample: 211996178
+failed_sources:
+  description: The sources tried before the one that served, with what was wrong with each (also given as warnings).
+  returned: when a source failed before another one served
+  type: list
+  elements: str
+  sample: ["http://teacher-pc.lab:8080/x.tar.gz: HTTP 404 Not Found from http://teacher-pc.lab:8080/x.tar.gz"]
+elapsed:
+  description: Seconds the module spent.
+  returned: always
+  type: float
+  sample: 2.41
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import url_argument_spec
+
+from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
+from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+
+
+def main():
+    argument_spec = url_argument_spec()
+    argument_spec.update(
+        name=dict(type='str'),
+        mirrors=dict(type='list', elements='str', default=[]),
+        checksum=dict(type='str'),
+        dest=dict(type='path', required=True),
+        timeout=dict(type='int', default=30),
+        retries=dict(type='int', default=5),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_one_of=[('name', 'url')],
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    try:
+        keeper = Keeper(from_params(module.params), check_mode=module.check_mode, move=module.atomic_move)
+        result = keeper.present()
+    except ZooError as e:
+        module.fail_json(msg=str(e))
+    if not module.check_mode and result['sha256']:
+        attrs = module.load_file_common_arguments(module.params, path=result['path'])
+        result['changed'] = module.set_fs_attributes_if_different(attrs, result['changed'])
+    for failure in result.get('failed_sources', ()):
+        what = module.params['name'] or result['path']
+        module.warn('model %s: a source failed before %s served: %s' % (what, result['source'], failure))
+    if not module._diff:
+        result.pop('diff')
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labfleet.zoo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab's lock file (controller side): the sha256 and size of every zoo archive the lab uses.
+
+A YAML document kept with the inventory (``inventory/<lab>/.zoo.lock.yml``), written by the role labfleet.zoo.mirror
+when it first downloads an archive, read by the labfleet.zoo.lock lookup and by ``tools/zoo_lock.py``::
+
+    models:
+      <catalog name>:
+        sha256: <64 hex digits>      # of the .tar.gz as first downloaded
+        size: <bytes>
+        url: <the upstream URL it came from>
+        recorded: <UTC time of the first download>
+        etag: <the ETag upstream answered with, or null>
+        last_modified: <the Last-Modified upstream answered with, or null>
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import yaml
+
+from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+
+_SHA256 = re.compile(r'^[0-9a-f]{64}$')
+
+
+def read(path):
+    """{model: entry} of the lock file at ``path``; {} when there is no such file. Malformed files raise ZooError."""
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path) as handle:
+            document = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as e:
+        raise ZooError('cannot read the lock file %s: %s' % (path, e))
+    if document is None:
+        return {}
+    models = document.get('models') if isinstance(document, dict) else None
+    if not isinstance(models, dict):
+        raise ZooError('the lock file %s must be a mapping with a "models" mapping (model: {sha256, size, url, '
+                       'recorded}); fix or delete it' % path)
+    for model, entry in models.items():
+        if not isinstance(entry, dict) or not _SHA256.match(str(entry.get('sha256', ''))) \
+                or not isinstance(entry.get('size'), int):
+            raise ZooError('the lock file %s: the entry of %s needs sha256 (64 lower-case hex digits) and size '
+                           '(bytes); fix it, or delete the entry to record the archive again' % (path, model))
+    return models
+
+
+def checksums(models):
+    """{model: 'sha256:<hex>'}: the form labfleet.zoo.model's checksum option (and workstation_checksums) takes."""
+    return dict((model, 'sha256:' + entry['sha256']) for model, entry in models.items())

@@ -1,0 +1,71 @@
+"""The model-selection rule shared by the workstation and mirror roles, and the lab's lock file reader."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.labfleet.zoo.plugins.filter.lab_models import lab_models, workstation_models
+from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.plugin_utils import _lock
+
+DEFAULTS = {'workstation_profile': 'auto', 'workstation_models': [], 'workstation_models_pc': ['frcnn'],
+            'workstation_models_pi': ['ssd320'], 'workstation_models_extra': []}
+ARCH = {'x86_64': 'pc', 'aarch64': 'pi', 'armv7l': 'pi'}
+
+
+@pytest.mark.parametrize('profile, models, extra, expected', [
+    ('pc', [], [], ['frcnn']),
+    ('pi', [], [], ['ssd320']),
+    ('pi', ['ssd640'], [], ['ssd640']),
+    ('pc', [], ['effdet', 'frcnn'], ['frcnn', 'effdet']),
+    (None, [], [], ['frcnn', 'ssd320']),
+    ('unknown', [], ['x'], ['frcnn', 'ssd320', 'x']),
+], ids=['pc', 'pi', 'models-replace', 'extra-unique', 'unknown-both', 'unknown-string'])
+def test_workstation_models(profile, models, extra, expected):
+    assert workstation_models(profile, pc=['frcnn'], pi=['ssd320'], models=models, extra=extra) == expected
+
+
+def test_workstation_models_rejects_a_string():
+    with pytest.raises(AnsibleFilterError, match='workstation_models_extra must be a list'):
+        workstation_models('pc', pc=['a'], extra='frcnn')
+
+
+def test_lab_models_union_after_profiles_and_host_vars():
+    hostvars = {
+        'pc01': {'ansible_facts': {'architecture': 'x86_64'}, 'workstation_models_extra': ['effdet']},
+        'pc02': {'ansible_facts': {'architecture': 'x86_64'}},
+        'pi01': {'ansible_facts': {'architecture': 'armv7l'}},
+        'pi02': {'workstation_profile': 'pi', 'workstation_models': ['ssd640']},
+        'pi03': {'workstation_profile': 'pi', 'workstation_models_pi': ['ssd320', 'ssd640']},
+    }
+    got = lab_models(list(hostvars), hostvars, DEFAULTS, arch_profiles=ARCH, extra=['centernet'])
+    assert got == [{'key': 'frcnn', 'hosts': ['pc01', 'pc02']}, {'key': 'effdet', 'hosts': ['pc01']},
+                   {'key': 'ssd320', 'hosts': ['pi01', 'pi03']}, {'key': 'ssd640', 'hosts': ['pi02', 'pi03']},
+                   {'key': 'centernet', 'hosts': []}]
+
+
+def test_lab_models_host_without_facts_counts_with_both_profiles():
+    assert lab_models(['new'], {'new': {}}, DEFAULTS, arch_profiles=ARCH) == [
+        {'key': 'frcnn', 'hosts': ['new']}, {'key': 'ssd320', 'hosts': ['new']}]
+
+
+def test_lock_read_missing_empty_and_valid(tmp_path):
+    assert _lock.read(str(tmp_path / 'none.yml')) == {}
+    (tmp_path / 'empty.yml').write_text('---\n')
+    assert _lock.read(str(tmp_path / 'empty.yml')) == {}
+    entry = {'sha256': 'ab' * 32, 'size': 12, 'url': 'http://x/m.tar.gz', 'recorded': '2026-01-01T00:00:00Z'}
+    (tmp_path / 'lock.yml').write_text(yaml.safe_dump({'models': {'m': entry}}))
+    assert _lock.read(str(tmp_path / 'lock.yml')) == {'m': entry}
+    assert _lock.checksums({'m': entry}) == {'m': 'sha256:' + 'ab' * 32}
+
+
+@pytest.mark.parametrize('text', ['- a list\n', 'models: [1]\n', 'models: {m: {sha256: xyz, size: 1}}\n',
+                                  'models: {m: {sha256: %s}}\n' % ('ab' * 32), 'models: {m: [\n'],
+                         ids=['list', 'models-list', 'bad-sha', 'no-size', 'bad-yaml'])
+def test_lock_read_rejects_malformed_files_naming_them(tmp_path, text):
+    path = tmp_path / 'lock.yml'
+    path.write_text(text)
+    with pytest.raises(ZooError, match='lock file %s' % path):
+        _lock.read(str(path))

@@ -19,10 +19,8 @@ import io
 import json
 import os
 import random
-import signal
 import sys
 import tarfile
-import threading
 import zlib
 from pathlib import Path
 
@@ -373,15 +371,8 @@ def main(argv=None):
         info = archive_info(path)
         print('%s %d %s' % (key, info['size'], info['sha256']), flush=True)
     if args.command == 'serve':
-        from zoo_server import ZooServer
-        server = ZooServer(out, port=args.port)
-        signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-        print('serving %s' % server.url, flush=True)
-        try:
-            server.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            pass
-        server.server_close()
+        from zoo_server import ZooServer, serve_until_stopped
+        serve_until_stopped(ZooServer(out, port=args.port))
 
 
 if __name__ == '__main__':

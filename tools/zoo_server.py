@@ -252,7 +252,11 @@ def main(argv=None):
     parser.add_argument('--root', required=True, help='folder whose files are served')
     parser.add_argument('--port', type=int, default=0, help='port on 127.0.0.1 (default: any free port)')
     args = parser.parse_args(argv)
-    server = ZooServer(args.root, port=args.port)
+    serve_until_stopped(ZooServer(args.root, port=args.port))
+
+
+def serve_until_stopped(server):
+    """Serve in the foreground, announcing the URL, until SIGTERM or Ctrl-C."""
     signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
     print('serving %s' % server.url, flush=True)
     try:

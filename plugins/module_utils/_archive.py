@@ -11,11 +11,11 @@ matches the checksum (or when no checksum is pinned); one that does not match is
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import time
 
+from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import FileStream, HttpStream, RestartRequired, SourceError
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader, UnsafeArchive, need_space
@@ -49,14 +49,6 @@ class _Tee(object):
         if data:
             self.out.write(data)
         return data
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(CHUNK), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _open(url, spec, sleep):
@@ -100,7 +92,7 @@ class Keeper(object):
     def _observe(self):
         if not os.path.isfile(self.path):
             return {'state': 'absent'}
-        digest = file_sha256(self.path)
+        digest = _manifest.file_sha256(self.path)
         state = 'mismatch' if self.spec.checksum and digest != self.spec.checksum else 'present'
         return {'state': state, 'sha256': digest, 'size': os.path.getsize(self.path)}
 

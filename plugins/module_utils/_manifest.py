@@ -43,7 +43,7 @@ def read(folder):
     return record
 
 
-def _sha256(path):
+def file_sha256(path):
     digest = hashlib.sha256()
     with open(path, 'rb') as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b''):
@@ -68,7 +68,7 @@ def problems(folder, record, full=False):
             found.append('%s: not a regular file' % rel)
         elif st.st_size != size:
             found.append('%s: size %d, expected %d' % (rel, st.st_size, size))
-        elif full and _sha256(path) != digest:
+        elif full and file_sha256(path) != digest:
             found.append('%s: content differs (sha256)' % rel)
     return found
 

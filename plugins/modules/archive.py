@@ -72,6 +72,7 @@ seealso:
   - module: ansible.builtin.get_url
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - labfleet.zoo.attributes
   - ansible.builtin.files
   - ansible.builtin.url
 attributes:
@@ -81,11 +82,6 @@ attributes:
   diff_mode:
     support: full
     details: The file's state, sha256 and size before and after.
-  idempotent:
-    description: Running the task twice in a row gives C(changed=false) the second time.
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

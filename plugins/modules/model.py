@@ -119,6 +119,7 @@ seealso:
   - module: ansible.builtin.unarchive
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - labfleet.zoo.attributes
   - ansible.builtin.files
   - ansible.builtin.url
 attributes:
@@ -128,11 +129,6 @@ attributes:
   diff_mode:
     support: full
     details: A short before/after summary (path, state, sha256, file count), not file contents.
-  idempotent:
-    description: Running the task twice in a row gives C(changed=false) the second time.
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -90,6 +90,7 @@ seealso:
     link: https://github.com/tensorflow/models/blob/master/research/object_detection/g3doc/configuring_jobs.md
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - labfleet.zoo.attributes
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -100,11 +101,6 @@ attributes:
   diff_mode:
     support: full
     details: The before and after text of O(dest), shown as a unified diff.
-  idempotent:
-    description: Running the task twice in a row gives C(changed=false) the second time.
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

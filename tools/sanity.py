@@ -226,7 +226,7 @@ def main(argv=None):
         # --venv, not --local: ansible-test installs its unit test requirements (pytest-xdist, pytest-mock, ...) in a
         # virtual environment of its own instead of the project venv.
         # The collection's plugin unit tests; tests/unit/tools (project tools) run under pytest only.
-        units_status = run([args.ansible_test, 'units', '--venv'] + python + ['tests/unit/plugins'], dest)
+        units_status = run([args.ansible_test, 'units', '--venv'] + python + ['tests/unit/plugins/'], dest)
         status = status or units_status
     return status
 

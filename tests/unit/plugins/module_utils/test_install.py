@@ -19,7 +19,7 @@ import pytest
 from synthetic_zoo import archive_info, build_archive
 from zoo_server import ZooServer, reset, short, stall, status
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
+from ansible_collections.labfleet.zoo.plugins.module_utils import _install, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer, observe
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import Spec, from_params
@@ -426,6 +426,9 @@ def test_disk_full_unknown_size_fails_cleanly(tmp_path, tmpfs):
 
 # ---------------------------------------------------------------- concurrency
 
+# The folder holding ansible_collections/ as this test imported it (the checkout's collections/ or ansible-test's copy).
+COLLECTIONS_ROOT = str(Path(os.path.abspath(_install.__file__)).parents[5])
+
 SNIPPET = r'''
 import json, sys, time
 sys.path[:0] = [sys.argv[1]]
@@ -445,7 +448,7 @@ def test_four_concurrent_installs_one_download(server, archives, dest):
     # Slow the one download down so that the others really wait on the lock meanwhile.
     server.plan(FILE, [stall(100 * 1000, 1.5)])
     go = time.time() + 1.0
-    procs = [subprocess.Popen([sys.executable, '-c', SNIPPET, str(REPO / 'collections'), url, str(dest), repr(go)],
+    procs = [subprocess.Popen([sys.executable, '-c', SNIPPET, COLLECTIONS_ROOT, url, str(dest), repr(go)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
              for _proc in range(4)]
     results = []

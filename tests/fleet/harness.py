@@ -38,25 +38,29 @@ OUTPUT = REPO / 'tests' / 'output'
 LOCK = '/run/lock/labfleet-zoo-fleet.lock'
 
 
-def expected_models(host):
+def expected_models(host, pcs=PCS, pis=PIS):
     """The catalog names a host must end with, from the profile defaults and the host_vars below."""
-    if host in PIS:
-        return [PI_CHOICE] if host == PIS[1] else [PI_MODEL]
-    return [PC_MODEL, PC_EXTRA] if host == PCS[0] else [PC_MODEL]
+    if host in pis:
+        return [PI_CHOICE] if host == pis[1] else [PI_MODEL]
+    return [PC_MODEL, PC_EXTRA] if host == pcs[0] else [PC_MODEL]
 
 
 def ensure_sshd():
-    """Install openssh-server when sshd is missing (CI's .ci/run installs it already)."""
-    if os.path.exists(SSHD):
+    ensure_package(SSHD, 'openssh-server')
+
+
+def ensure_package(binary, package):
+    """Install ``package`` when ``binary`` is missing (CI's .ci/run installs it already), starting no service."""
+    if os.path.exists(binary):
         return
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     policy = Path('/usr/sbin/policy-rc.d')
     ours = not policy.exists()
-    if ours:   # keep the package's maintainer scripts from starting a system sshd on port 22
+    if ours:   # keep the package's maintainer scripts from starting a system service (sshd on 22, nginx on 80)
         policy.write_text('#!/bin/sh\nexit 101\n')
         policy.chmod(0o755)
     try:
-        cmd = ['apt-get', 'install', '-y', '--no-install-recommends', 'openssh-server']
+        cmd = ['apt-get', 'install', '-y', '--no-install-recommends', package]
         if subprocess.run(cmd, env=env, capture_output=True, check=False).returncode != 0:
             subprocess.run(['apt-get', 'update'], env=env, capture_output=True, check=True)
             subprocess.run(cmd, env=env, capture_output=True, check=True)

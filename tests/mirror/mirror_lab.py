@@ -8,7 +8,6 @@ beside the fleet tests' users in one pytest session.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -21,7 +20,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'fleet'))
 
 import harness  # noqa: E402
-from harness import PC_EXTRA, PC_MODEL, PI_CHOICE, PI_MODEL, Fleet  # noqa: E402
+from harness import PC_EXTRA, PI_CHOICE, Fleet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX = '/usr/sbin/nginx'
@@ -37,29 +36,7 @@ LAB_WIRING = ('lab_mirror_host', 'lab_mirror_url', 'workstation_mirrors', 'works
 
 def expected_models(host):
     """The models a host of this fleet gets (the same host_vars as tests/fleet: first PC, second Pi)."""
-    if host in PIS:
-        return [PI_CHOICE] if host == PIS[1] else [PI_MODEL]
-    return [PC_MODEL, PC_EXTRA] if host == PCS[0] else [PC_MODEL]
-
-
-def ensure_nginx():
-    """Install nginx when it is missing (CI's .ci/run installs it already), without starting the system one."""
-    if os.path.exists(NGINX):
-        return
-    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-    policy = Path('/usr/sbin/policy-rc.d')
-    ours = not policy.exists()
-    if ours:
-        policy.write_text('#!/bin/sh\nexit 101\n')
-        policy.chmod(0o755)
-    try:
-        cmd = ['apt-get', 'install', '-y', '--no-install-recommends', 'nginx']
-        if subprocess.run(cmd, env=env, capture_output=True, check=False).returncode != 0:
-            subprocess.run(['apt-get', 'update'], env=env, capture_output=True, check=True)
-            subprocess.run(cmd, env=env, capture_output=True, check=True)
-    finally:
-        if ours:
-            policy.unlink()
+    return harness.expected_models(host, PCS, PIS)
 
 
 class Nginx(object):
@@ -74,7 +51,7 @@ class Nginx(object):
         return 'http://127.0.0.1:%d' % self.port
 
     def start(self):
-        ensure_nginx()
+        harness.ensure_package(NGINX, 'nginx')
         temp = self.dir / 'temp'
         temp.mkdir(parents=True, exist_ok=True)
         conf = self.dir / 'nginx.conf'

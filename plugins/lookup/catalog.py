@@ -105,7 +105,7 @@ _list:
     url:
       description: Upstream download URL.
       type: str
-      sample: http://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
+      sample: https://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
     release_date:
       description: Date directory of the URL, C(YYYYMMDD).
       type: str

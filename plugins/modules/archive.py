@@ -118,12 +118,12 @@ upstream:
   description: The upstream URL of the archive (the catalog's, or O(url)).
   returned: always
   type: str
-  sample: http://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
+  sample: https://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
 source:
   description: The URL that served the bytes of this run; V(null) when nothing was downloaded.
   returned: always
   type: str
-  sample: http://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
+  sample: https://download.tensorflow.org/models/object_detection/tf2/20200711/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
 sha256:
   description: The sha256 of the archive in O(dest); V(null) in check mode when it is not there yet.
   returned: always

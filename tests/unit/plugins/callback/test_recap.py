@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.labfleet.zoo.plugins.callback.recap import CallbackModule, HostRecap, human_bytes, where
 
-UPSTREAM = 'http://download.tensorflow.org/models/object_detection/tf2/20200711/m.tar.gz'
+UPSTREAM = 'https://download.tensorflow.org/models/object_detection/tf2/20200711/m.tar.gz'
 
 
 @pytest.mark.parametrize('source, mirrors, expected', [

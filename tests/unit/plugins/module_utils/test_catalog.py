@@ -12,7 +12,7 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._catalog import (
 )
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 
-URL_PREFIX = 'http://download.tensorflow.org/models/object_detection/tf2/'
+URL_PREFIX = 'https://download.tensorflow.org/models/object_detection/tf2/'
 FIELDS = {'key', 'name', 'archive', 'top_dir', 'url', 'release_date', 'family', 'input_size', 'tflite',
           'archive_size', 'speed_ms', 'coco_map', 'outputs'}
 ODD_TOP_DIRS = {

@@ -10,7 +10,7 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._spec import Spec, fr
 
 HEX = '0123456789abcdef' * 4
 SSD = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
-SSD_URL = 'http://download.tensorflow.org/models/object_detection/tf2/20200711/%s.tar.gz' % SSD
+SSD_URL = 'https://download.tensorflow.org/models/object_detection/tf2/20200711/%s.tar.gz' % SSD
 FRCNN = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'
 CENTERNET_OD = 'centernet_mobilenetv2fpn_512x512_coco17_od'
 

@@ -2,8 +2,9 @@
 """A real HTTP/1.1 file server on 127.0.0.1 with fault injection, for tests, benchmarks and the demo.
 
 Serves the files directly inside one folder (GET, HEAD, single byte ranges, If-Range) and can, per
-file and per request, answer a status, reset the connection at a byte, close early, stall, or
-ignore Range. It counts the requests and the body bytes it sends.
+file and per request, answer a status, reset the connection at a byte, close early, stall, ignore
+Range, trickle the body or the headers a byte at a time, announce a false Content-Length, or redirect.
+It counts the requests and the body bytes it sends.
 
     python tools/zoo_server.py --root DIR [--port N]
 """
@@ -24,7 +25,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CHUNK = 64 * 1024
-Fault = collections.namedtuple('Fault', 'kind at seconds code')
+Fault = collections.namedtuple('Fault', 'kind at seconds code value', defaults=(None,))
 
 
 def status(code):
@@ -50,6 +51,26 @@ def stall(at, seconds):
 def ignore_range():
     """Answer 200 with the whole body even if a Range was asked."""
     return Fault('ignore_range', None, 0, None)
+
+
+def trickle(at, seconds):
+    """Send up to offset ``at``, then one byte every ``seconds`` (never silent long enough for a read timeout)."""
+    return Fault('trickle', at, seconds, None)
+
+
+def trickle_headers(seconds):
+    """Send the status line and headers one byte every ``seconds``."""
+    return Fault('trickle_headers', None, seconds, None)
+
+
+def lie_length(length):
+    """Announce ``Content-Length: length`` whatever the file's size (then send the file)."""
+    return Fault('lie_length', None, 0, None, length)
+
+
+def redirect(location, code=302):
+    """Answer ``code`` with ``Location: location``."""
+    return Fault('redirect', None, 0, code, location)
 
 
 class ZooServer(ThreadingHTTPServer):
@@ -146,6 +167,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._simple(404, record)
         if fault and fault.kind == 'status':
             return self._simple(fault.code, record)
+        if fault and fault.kind == 'redirect':
+            self.send_response(fault.code)
+            self.send_header('Location', fault.value)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            record['status'] = fault.code
+            return None
+        if fault and fault.kind == 'trickle_headers':
+            record['status'] = 200
+            return self._trickle(b'HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\n' * 100, fault.seconds)
         size = os.path.getsize(path)
         stat = os.stat(path)
         etag = '"%x-%x"' % (stat.st_size, stat.st_mtime_ns)
@@ -160,7 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
         code = 206 if self._ranged else 200
         self.send_response(code)
         self.send_header('Content-Type', 'application/gzip')
-        self.send_header('Content-Length', str(end - start + 1))
+        length = fault.value if fault and fault.kind == 'lie_length' else end - start + 1
+        self.send_header('Content-Length', str(length))
         self.send_header('Accept-Ranges', 'bytes')
         self.send_header('ETag', etag)
         self.send_header('Last-Modified', email.utils.formatdate(stat.st_mtime, usegmt=True))
@@ -192,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         return first, min(last, size - 1)
 
     def _send_body(self, path, name, start, stop, fault):
-        cut = fault.at if fault and fault.kind in ('reset', 'short', 'stall') else None
+        cut = fault.at if fault and fault.kind in ('reset', 'short', 'stall', 'trickle') else None
         with open(path, 'rb') as fh:
             fh.seek(start)
             pos = start
@@ -207,8 +239,28 @@ class _Handler(BaseHTTPRequestHandler):
                     return  # the client went away
                 self.server.count_bytes(name, len(data))
                 pos += len(data)
-        if cut is not None and pos < stop:
+        if cut is not None and pos < stop and fault.kind == 'trickle':
+            with open(path, 'rb') as fh:
+                fh.seek(pos)
+                self._trickle(fh.read(stop - pos), fault.seconds, name)
+        elif cut is not None and pos < stop:
             self._fault(fault)
+
+    def _trickle(self, data, seconds, name=None, limit=300.0):
+        """Send ``data`` one byte every ``seconds`` until the client hangs up (at most ``limit`` seconds)."""
+        deadline = time.monotonic() + limit
+        for i in range(len(data)):
+            if time.monotonic() > deadline:
+                break
+            try:
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+            if name:
+                self.server.count_bytes(name, 1)
+            time.sleep(seconds)
+        self.close_connection = True
 
     def _fault(self, fault):
         self.close_connection = True

@@ -17,8 +17,8 @@ import time
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import FileStream, HttpStream, RestartRequired, SourceError
-from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader, UnsafeArchive, need_space
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import HttpStream, RestartRequired, SourceError, open_source, redact
+from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive, need_space
 
 CHUNK = 1 << 20
 
@@ -52,10 +52,8 @@ class _Tee(object):
 
 
 def _open(url, spec, sleep):
-    if url.lower().startswith('file:'):
-        return FileStream(url)
-    return _ValidatedHttpStream(url, timeout=spec.timeout, retries=spec.retries, url_options=spec.url_options,
-                                sleep=sleep)
+    return open_source(url, spec.timeout, spec.retries, spec.url_options, sleep, max_bytes=spec.max_download,
+                       cls=_ValidatedHttpStream)
 
 
 class Keeper(object):
@@ -100,8 +98,8 @@ class Keeper(object):
         for url in self.spec.sources:
             try:
                 return self._from_source(url)
-            except (SourceError, UnsafeArchive) as e:
-                self.failed_sources.append('%s: %s' % (url, e))
+            except (SourceError, UnsafeArchive, DiskFull) as e:
+                self.failed_sources.append('%s: %s' % (redact(url), e))
         raise ZooError('could not fetch the archive of model %s into %s: no source served a valid archive.\n  %s'
                        % (self.spec.key, self.spec.dest, '\n  '.join(self.failed_sources)))
 
@@ -124,8 +122,9 @@ class Keeper(object):
                 stream = _open(url, spec, self.sleep)
                 try:
                     if stream.size and not spec.size:
-                        need_space(spec.dest, stream.size, what)
-                    GunzipReader(_Tee(stream, out), 'archive %s from %s' % (self.filename, url)).drain()
+                        need_space(spec.dest, stream.size, what + ' (size announced by %s)' % stream.shown)
+                    GunzipReader(_Tee(stream, out), 'archive %s from %s' % (self.filename, stream.shown),
+                                 limit=spec.max_stream).drain()
                 finally:
                     self.bytes_downloaded += stream.bytes_downloaded
                     stream.close()
@@ -138,12 +137,12 @@ class Keeper(object):
         finally:
             if os.path.exists(part):
                 os.unlink(part)
-        return {'sha256': digest, 'size': stream.offset, 'source': url,
+        return {'sha256': digest, 'size': stream.offset, 'source': stream.shown,
                 'etag': getattr(stream, 'etag', None), 'last_modified': getattr(stream, 'last_modified', None)}
 
     def _result(self, before, changed, action, after):
         result = dict(
-            changed=changed, action=action, path=self.path, upstream=self.spec.upstream,
+            changed=changed, action=action, path=self.path, upstream=self.spec.upstream_shown,
             sha256=after.get('sha256'), size=after.get('size'), source=after.get('source'),
             etag=after.get('etag'), last_modified=after.get('last_modified'),
             bytes_downloaded=self.bytes_downloaded, elapsed=round(time.monotonic() - self.started, 3),

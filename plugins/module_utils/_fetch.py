@@ -7,22 +7,38 @@
 order, whatever the network does underneath: a cut connection, a stall or a 5xx is retried
 with back-off and resumed with ``Range`` + ``If-Range`` from the byte already reached, so the
 consumer (gunzip, then tar) never sees the fault. Every byte handed out is hashed once.
+
+Invariants (a mirror may be wrong or hostile):
+- Time is bounded whatever the server does: every blocking step (connect + headers, each read) has a deadline of
+  ``timeout`` seconds, and a window of ``timeout`` seconds that brings less than ``LOW_WATER`` bytes counts as a
+  failure like a stall, so a server trickling one byte a second is given up after about ``timeout x (retries + 1)``.
+- Bytes are bounded: a source announcing or sending more than ``max_bytes`` is given up.
+- Redirects are followed here, at most ``MAX_REDIRECTS``, to http and https only, and credentials are not sent to
+  another host than the one they were given for.
+- URLs are shown with their userinfo redacted (:func:`redact`), everywhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
+import signal
 import socket
 import ssl
+import stat
+import threading
 import time
 import urllib.error
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 
 SCHEMES = ('http', 'https', 'file')
+LOW_WATER = 64 * 1024   # bytes a source must bring per ``timeout`` seconds
+MAX_REDIRECTS = 5
+_AUTH_OPTIONS = ('url_username', 'url_password', 'force_basic_auth')
 
 
 def _urls():
@@ -44,12 +60,60 @@ class RestartRequired(SourceError):
     """The server answered a resume with the whole body (Range ignored or content changed)."""
 
 
+def redact(url):
+    """``url`` with any ``user:password@`` replaced by ``***@``: what every message, result and marker shows."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return '<an unparsable URL>'
+    if '@' not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc='***@' + parts.netloc.rpartition('@')[2]))
+
+
+def secrets_of(urls):
+    """The passwords (and user names) written into ``urls``, for the module's no_log values."""
+    found = set()
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            continue
+        for value in (parts.password, parts.username):
+            if value:
+                found.update((value, unquote(value)))
+    return found
+
+
 def check_url(url):
     """Reject what we cannot fetch before any work is done."""
     scheme = urlsplit(url).scheme.lower()
     if scheme not in SCHEMES:
-        raise ZooError("unsupported URL scheme '%s' in %s: use http, https or file" % (scheme, url))
+        raise ZooError("unsupported URL scheme '%s' in %s: use http, https or file" % (scheme, redact(url)))
     return url
+
+
+class Timeout(socket.timeout):
+    """A blocking step ran past its deadline (a trickling or silent peer)."""
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Raise Timeout in the blocked call when ``seconds`` pass (main thread only: the module's own process)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(_signum, _frame):
+        raise Timeout('no answer within %s seconds' % seconds)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def source_urls(upstream, mirrors, filename):
@@ -66,8 +130,10 @@ def backoff(attempt):
 class HashingStream(object):
     """Base: counts and hashes what ``read`` hands out; subclasses supply ``_read``."""
 
-    def __init__(self, url):
+    def __init__(self, url, max_bytes=None):
         self.url = url
+        self.shown = redact(url)
+        self.max_bytes = max_bytes
         self.offset = 0           # archive bytes handed out so far
         self.bytes_downloaded = 0  # bytes received, including any fetched twice
         self.size = None          # total archive size when the source tells it
@@ -77,8 +143,16 @@ class HashingStream(object):
         data = self._read(n if n and n > 0 else 1 << 20)
         if data:
             self.offset += len(data)
+            if self.max_bytes is not None and self.offset > self.max_bytes:
+                raise SourceError('%s sent more than %d MB, the limit for this archive (max_size); given up'
+                                  % (self.shown, self.max_bytes // 1000000))
             self.sha256.update(data)
         return data
+
+    def _check_size(self):
+        if self.size is not None and self.max_bytes is not None and self.size > self.max_bytes:
+            raise SourceError('%s announces %d bytes, more than the limit for this archive (%d, from max_size); '
+                              'given up' % (self.shown, self.size, self.max_bytes))
 
     def close(self):
         pass
@@ -87,14 +161,20 @@ class HashingStream(object):
 class FileStream(HashingStream):
     """A file:// source: a local archive, read in order."""
 
-    def __init__(self, url):
-        super(FileStream, self).__init__(url)
+    def __init__(self, url, max_bytes=None):
+        super(FileStream, self).__init__(url, max_bytes)
         path = unquote(urlsplit(url).path)
         try:
-            self._fh = open(path, 'rb')
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the run
         except OSError as e:
-            raise SourceError('cannot open %s: %s' % (url, e.strerror))
-        self.size = os.fstat(self._fh.fileno()).st_size
+            raise SourceError('cannot open %s: %s' % (self.shown, e.strerror))
+        self._fh = os.fdopen(fd, 'rb')
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            self._fh.close()
+            raise SourceError('%s is not a regular file' % self.shown)
+        self.size = st.st_size
+        self._check_size()
 
     def _read(self, n):
         data = self._fh.read(n)
@@ -108,8 +188,8 @@ class FileStream(HashingStream):
 class HttpStream(HashingStream):
     """An http(s) source that survives cuts, stalls and 5xx by resuming where it stopped."""
 
-    def __init__(self, url, timeout=30, retries=5, url_options=None, sleep=time.sleep):
-        super(HttpStream, self).__init__(url)
+    def __init__(self, url, timeout=30, retries=5, url_options=None, sleep=time.sleep, max_bytes=None):
+        super(HttpStream, self).__init__(url, max_bytes)
         self.timeout = timeout
         self.retries = retries
         self.url_options = dict(url_options or {})
@@ -118,11 +198,33 @@ class HttpStream(HashingStream):
         self._failed_at = 0        # offset of the last failure
         self._sleep = sleep
         self._validator = None
+        self._location = url       # where redirects led
+        self._window = (time.monotonic(), 0)  # (start, offset at start) of the current throughput window
+        self._slow_window = None
         self._resp = self._request()
 
-    def _open(self, headers):
-        return _urls().open_url(self.url, headers=headers, timeout=self.timeout, decompress=False,
-                                follow_redirects='safe', **self.url_options)
+    def _open(self, url, headers):
+        options = self.url_options
+        if urlsplit(url).netloc.rpartition('@')[2] != urlsplit(self.url).netloc.rpartition('@')[2]:
+            options = dict((k, v) for k, v in options.items() if k not in _AUTH_OPTIONS)
+        with deadline(self.timeout):
+            return _urls().open_url(url, headers=headers, timeout=self.timeout, decompress=False,
+                                    follow_redirects='none', **options)
+
+    def _follow(self, headers):
+        """Open ``self._location``, following at most MAX_REDIRECTS redirects to http(s) URLs."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                return self._open(self._location, headers)
+            except urllib.error.HTTPError as e:
+                if not 300 <= e.code < 400:
+                    raise
+                target = e.geturl() or ''
+                if urlsplit(target).scheme.lower() not in ('http', 'https'):
+                    raise SourceError('%s redirects to %s; only http and https redirects are followed'
+                                      % (self.shown, redact(target)[:300]))
+                self._location = target
+        raise SourceError('%s redirects more than %d times; given up' % (self.shown, MAX_REDIRECTS))
 
     def _request(self):
         """One GET from ``self.offset``; retried here until it answers or retries run out."""
@@ -133,56 +235,82 @@ class HttpStream(HashingStream):
                 if self._validator:
                     headers['If-Range'] = self._validator
             try:
-                resp = self._open(headers)
+                resp = self._follow(headers)
             except urllib.error.HTTPError as e:
+                reason = str(e.reason)[:200]
                 if e.code < 500 and e.code != 408 and e.code != 429:
-                    raise SourceError('HTTP %d %s from %s' % (e.code, e.reason, self.url))
-                self._failed('HTTP %d %s' % (e.code, e.reason))
+                    raise SourceError('HTTP %d %s from %s' % (e.code, reason, self.shown))
+                self._failed('HTTP %d %s' % (e.code, reason))
                 continue
             except _transient() as e:
                 if not self.offset and _unreachable(e):
-                    raise SourceError('cannot reach %s: %s' % (self.url, e))
-                self._failed(str(e) or e.__class__.__name__)
+                    raise SourceError('cannot reach %s: %s' % (self.shown, _why(e)))
+                self._failed(_why(e))
                 continue
+            self._window = (time.monotonic(), self.offset)
             return self._accept(resp)
 
     def _accept(self, resp):
         status = getattr(resp, 'status', None) or resp.getcode()
         if self.offset and status != 206:
             resp.close()
-            raise RestartRequired('%s ignored the Range request (HTTP %s): restarting from byte 0' % (self.url, status))
+            raise RestartRequired('%s ignored the Range request (HTTP %s): restarting from byte 0'
+                                  % (self.shown, status))
         if self.offset:
             start = _content_range_start(resp.headers.get('Content-Range'))
             if start != self.offset:
                 resp.close()
-                raise RestartRequired('%s resumed at byte %s instead of %d' % (self.url, start, self.offset))
+                raise RestartRequired('%s resumed at byte %s instead of %d' % (self.shown, start, self.offset))
         else:
             length = resp.headers.get('Content-Length')
-            self.size = int(length) if length and length.isdigit() else None
+            self.size = int(length) if length and length.isdigit() and len(length) < 20 else None
             self._validator = resp.headers.get('ETag') or resp.headers.get('Last-Modified')
+            try:
+                self._check_size()
+            except SourceError:
+                resp.close()
+                raise
         return resp
 
     def _failed(self, why):
-        if self.offset > self._failed_at:
-            self.failures = 0  # progress since the last failure: a flaky link, not a dead source
+        if self.offset >= self._failed_at + LOW_WATER:
+            self.failures = 0  # real progress since the last failure: a flaky link, not a dead source
         self._failed_at = self.offset
         self.failures += 1
         self.faults += 1
         if self.failures > self.retries:
-            raise SourceError('%s failed after %d retries (last error: %s)' % (self.url, self.retries, why))
+            raise SourceError('%s failed after %d retries (last error: %s)' % (self.shown, self.retries, why))
         self._sleep(backoff(self.failures))
 
+    def _slow(self, fresh):
+        """Why the current window is too slow (fewer than LOW_WATER bytes in ``timeout`` seconds), or None;
+        ``fresh`` bytes were just received and are not counted in ``offset`` yet."""
+        started, at = self._window
+        spent = time.monotonic() - started
+        if spent < self.timeout:
+            return None
+        got = self.offset + fresh - at
+        self._window = (time.monotonic(), self.offset + fresh)
+        if got >= LOW_WATER:
+            return None
+        return 'too slow: %d bytes in %.0f seconds (at least %d expected)' % (got, spent, LOW_WATER)
+
     def _read(self, n):
+        if self._slow_window:
+            why, self._slow_window = self._slow_window, None
+            self._resume(why)
         while True:
             try:
-                data = self._resp.read(n)
+                with deadline(self.timeout):
+                    data = self._resp.read1(n) if hasattr(self._resp, 'read1') else self._resp.read(n)
             except http.client.IncompleteRead:
                 data = None
             except (OSError, http.client.HTTPException) as e:
-                self._resume(str(e) or e.__class__.__name__)
+                self._resume(_why(e))
                 continue
             if data:
                 self.bytes_downloaded += len(data)
+                self._slow_window = self._slow(len(data))  # reconnect at the next read: these bytes are good
                 return data
             if self.size is None or self.offset >= self.size:
                 return b''
@@ -195,6 +323,11 @@ class HttpStream(HashingStream):
 
     def close(self):
         self._resp.close()
+
+
+def _why(error):
+    """A short text for a network error."""
+    return (str(error) or error.__class__.__name__)[:300]
 
 
 def _unreachable(error):
@@ -212,8 +345,9 @@ def _content_range_start(value):
         return None
 
 
-def open_source(url, timeout=30, retries=5, url_options=None, sleep=time.sleep):
+def open_source(url, timeout=30, retries=5, url_options=None, sleep=time.sleep, max_bytes=None, cls=None):
     """A HashingStream for ``url``; raises SourceError when this source cannot serve it."""
     if urlsplit(url).scheme.lower() == 'file':
-        return FileStream(url)
-    return HttpStream(url, timeout=timeout, retries=retries, url_options=url_options, sleep=sleep)
+        return FileStream(url, max_bytes=max_bytes)
+    return (cls or HttpStream)(url, timeout=timeout, retries=retries, url_options=url_options, sleep=sleep,
+                               max_bytes=max_bytes)

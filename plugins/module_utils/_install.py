@@ -4,35 +4,53 @@
 """The install state machine: observe, decide, then (outside check mode) act atomically.
 
 Everything transient lives in ``<dest>/.labfleet-zoo/``, on the model's filesystem:
-``<key>.lock`` (one run per model at a time), ``<key>.staging.<rand>/`` (the new tree,
-marker written last) and ``<key>.old.<rand>/`` (the previous tree, deleted after the swap).
-A killed run leaves only such entries, and the next run holding the lock deletes them.
+``<key>.lock`` (one run per model at a time), ``<key>.staging.<rand>/`` (the new tree, marker written last),
+``<key>.old.<rand>/tree`` (our previous tree, pruned after the swap), ``<key>.aside.<rand>/<name>`` (a folder
+that was in the way and is not ours: never deleted) and ``<key>.kept.<rand>/`` (what pruning found that we did
+not put there: never deleted).
+
+Invariants (dest and everything in it may be in a student's hands while this runs as root):
+- Every name below dest is reached through directory descriptors without following links (``_fs``); the work
+  folder and the lock file are refused, with a message, when they are links or not what we made.
+- Nothing we did not create is deleted: a folder at the model's path without a valid marker of ours is set aside,
+  our own trees are pruned by their manifest (``_manifest.prune``) and whatever else they hold is kept.
+- A run never leaves fewer good installs than it found: under the lock, a killed run's complete staging tree or
+  set-aside previous tree is moved back into an empty slot before anything else, and leftovers are pruned only
+  once a verified install is in place (or nothing of ours could be put there).
+- The staging tree belongs to this run's user until it is complete; owner and mode are handed over last, the
+  model folder itself only once it is in place.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
-import shutil
-import tempfile
+import stat
 import time
-from contextlib import contextmanager
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import RestartRequired, SourceError, open_source
-from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader, UnsafeArchive, extract, need_space
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import RestartRequired, SourceError, open_source, redact
+from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive, extract, need_space
 
 WORK = '.labfleet-zoo'
+STAGING, OLD, ASIDE, KEPT = 'staging', 'old', 'aside', 'kept'
+NO_MARKER = 'no valid install marker of labfleet.zoo (an interrupted run, or files it did not install)'
 
 
 class State(object):
-    """What is on disk for one model: where, its marker, and what is wrong with it."""
+    """What is on disk for one model: where, its marker, and what is wrong with it.
 
-    def __init__(self, path, record, problems, outdated=False):
+    ``foreign`` is true when something is at the path that is not an install of ours (no valid marker, a link,
+    a file): it is never deleted.
+    """
+
+    def __init__(self, path, record, problems, outdated=False, foreign=False):
         self.path, self.record, self.problems, self.outdated = path, record, problems, outdated
+        self.foreign = foreign
         if record is None:
-            self.name = 'damaged' if os.path.isdir(path) else 'absent'
+            self.name = 'damaged' if foreign else 'absent'
         else:
             self.name = 'damaged' if problems else 'present'
 
@@ -48,200 +66,426 @@ class State(object):
 def observe(spec):
     """Find the model's folder in dest and check it; reads markers and stats files only."""
     expected = spec.top_dir or spec.key
-    state = _inspect(spec, os.path.join(spec.dest, expected))
-    if state.record is not None:
-        return state
-    # The archive may have another top directory than expected: look for our marker beside it.
     try:
-        names = sorted(os.listdir(spec.dest))
-    except OSError:
-        names = []
-    for name in names:
-        if name.startswith('.') or name == expected:
+        dest_fd = _fs.open_dest(spec.dest)
+    except FileNotFoundError:
+        return State(os.path.join(spec.dest, expected), None, [])
+    except OSError as e:
+        raise ZooError('cannot open the models folder %s: %s' % (spec.dest, e.strerror or e))
+    try:
+        return observe_at(spec, dest_fd)
+    finally:
+        os.close(dest_fd)
+
+
+def observe_at(spec, dest_fd):
+    expected = spec.top_dir or spec.key
+    state = _inspect(spec, dest_fd, expected)
+    if state.record is not None or spec.top_dir:
+        return state
+    # An archive not in the catalog may have another top directory than its name: look for our marker beside it.
+    for name in sorted(os.listdir(dest_fd)):
+        if name.startswith('.') or name == expected or not _fs.check_rel(name):
             continue
-        folder = os.path.join(spec.dest, name)
-        record = _manifest.read(folder)
-        if record is not None and record.get('key') == spec.key:
-            return _inspect(spec, folder)
+        record = _read_marker(dest_fd, name)
+        if record is not None and record['key'] == spec.key:
+            return _inspect(spec, dest_fd, name)
     return state
 
 
-def _inspect(spec, folder):
-    record = _manifest.read(folder)
-    if record is None:
-        return State(folder, None, [])
-    if record.get('key') != spec.key or record.get('upstream') != spec.upstream:
-        return State(folder, record, ['installed from %s, %s wanted' % (record.get('upstream'), spec.upstream)], True)
-    if spec.checksum and record.get('sha256') != spec.checksum:
-        return State(folder, record, ['archive sha256 %s, %s wanted' % (record.get('sha256'), spec.checksum)], True)
-    return State(folder, record, _manifest.problems(folder, record, full=spec.verify == 'full'))
-
-
-@contextmanager
-def model_lock(spec):
-    """Hold ``<key>.lock`` (flock: released by the kernel even when the holder is killed)."""
-    work = os.path.join(spec.dest, WORK)
-    os.makedirs(work, 0o755, exist_ok=True)
-    fd = os.open(os.path.join(work, spec.key + '.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+def _read_marker(parent_fd, name):
+    """The valid marker of the real folder ``name`` whose marker names it as its top directory, or None."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        _clean_leftovers(work, spec.key)
-        yield work
-    finally:
-        os.close(fd)
-
-
-def _is_leftover(entry, key):
-    parts = entry.rsplit('.', 2)
-    return len(parts) == 3 and parts[0] == key and parts[1] in ('staging', 'old')
-
-
-def _clean_leftovers(work, key):
-    for entry in os.listdir(work):
-        if _is_leftover(entry, key):
-            shutil.rmtree(os.path.join(work, entry), ignore_errors=True)
-
-
-def sweep_leftovers(spec):
-    """On a no-op rerun, delete what a killed run left, without waiting: a held lock means a live run owns it."""
-    work = os.path.join(spec.dest, WORK)
-    try:
-        if not any(_is_leftover(entry, spec.key) for entry in os.listdir(work)):
-            return
+        fd = _fs.open_dir(parent_fd, name)
     except OSError:
-        return
-    fd = os.open(os.path.join(work, spec.key + '.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+        return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        _clean_leftovers(work, spec.key)
-    except BlockingIOError:
-        pass
+        record = _manifest.read_at(fd)
+    finally:
+        os.close(fd)
+    return record if record is not None and record['top_dir'] == name else None
+
+
+def _inspect(spec, dest_fd, name):
+    path = os.path.join(spec.dest, name)
+    st = _fs.lstat(dest_fd, name)
+    if st is None:
+        return State(path, None, [])
+    if not stat.S_ISDIR(st.st_mode):
+        return State(path, None, ['%s is %s, not a model folder' % (_fs.text(path), _fs.kind(st))], foreign=True)
+    fd = _fs.open_dir(dest_fd, name)
+    try:
+        record = _manifest.read_at(fd)
+        if record is None or record['top_dir'] != name:
+            return State(path, None, [NO_MARKER], foreign=True)
+        if record['key'] != spec.key or record['upstream'] != spec.upstream_shown:
+            return State(path, record, ['installed from %s, %s wanted' % (_fs.text(record['upstream']),
+                                                                          spec.upstream_shown)], True)
+        if spec.checksum and record['sha256'] != spec.checksum:
+            return State(path, record, ['archive sha256 %s, %s wanted' % (record['sha256'], spec.checksum)], True)
+        return State(path, record, _manifest.problems_at(fd, record, full=spec.verify == 'full'))
     finally:
         os.close(fd)
 
 
-def _set_aside(path, work, key):
-    """Move a tree out of sight in one rename; returns the folder to delete (None if nothing was there)."""
-    if not os.path.lexists(path):
+def _wanted(spec, record):
+    return (record['key'] == spec.key and record['upstream'] == spec.upstream_shown
+            and (not spec.checksum or record['sha256'] == spec.checksum))
+
+
+class Workspace(object):
+    """dest, its work folder and the model's lock, all held as descriptors; ``blocking=False`` gives up at once
+    when another run holds the lock (``acquired`` tells)."""
+
+    def __init__(self, spec, blocking=True, create=True):
+        self.spec, self.blocking, self.create = spec, blocking, create
+        self.dest_fd = self.work_fd = self.lock_fd = None
+        self.acquired = False
+
+    def __enter__(self):
+        try:
+            if self.create:
+                os.makedirs(self.spec.dest, 0o755, exist_ok=True)
+            self.dest_fd = _fs.open_dest(self.spec.dest)
+            self.work_fd = self._work_dir()
+            self.lock_fd = self._lock_file()
+            try:
+                fcntl.flock(self.lock_fd, fcntl.LOCK_EX | (0 if self.blocking else fcntl.LOCK_NB))
+                self.acquired = True
+            except BlockingIOError:
+                pass
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for fd in (self.lock_fd, self.work_fd, self.dest_fd):
+            if fd is not None:
+                os.close(fd)
+        self.dest_fd = self.work_fd = self.lock_fd = None
+
+    def _where(self, name=''):
+        return os.path.join(self.spec.dest, WORK, name) if name else os.path.join(self.spec.dest, WORK)
+
+    def _work_dir(self):
+        try:
+            os.mkdir(WORK, 0o755, dir_fd=self.dest_fd)
+        except FileExistsError:
+            pass
+        try:
+            return _fs.open_dir(self.dest_fd, WORK)
+        except OSError:
+            st = _fs.lstat(self.dest_fd, WORK)
+            raise ZooError('%s is %s, not the work folder labfleet.zoo makes: it is neither followed nor replaced. '
+                           'Remove it (rm %s) and run again.' % (self._where(), _fs.kind(st), self._where()))
+
+    def _lock_file(self):
+        name = self.spec.key + '.lock'
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _fs.O_CLOEXEC
+        try:
+            fd = os.open(name, flags, 0o600, dir_fd=self.work_fd)
+        except OSError as e:
+            st = _fs.lstat(self.work_fd, name)
+            why = 'is %s' % _fs.kind(st) if e.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO) else \
+                'cannot be opened (%s)' % (e.strerror or e)
+            raise ZooError('the lock file %s %s: labfleet.zoo will not follow or replace it. Remove it (rm %s) '
+                           'and run again.' % (self._where(name), why, self._where(name)))
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink != 1:
+            os.close(fd)
+            raise ZooError('the lock file %s was not made by labfleet.zoo for this user (%s owned by uid %d, %d '
+                           'links): it is not used. Remove it (rm %s) and run again.'
+                           % (self._where(name), _fs.kind(st), st.st_uid, st.st_nlink, self._where(name)))
+        return fd
+
+    # ------------------------------------------------------------ the work folder's entries of this model
+
+    def entries(self, kind):
+        """Names ``<key>.<kind>.<rand>`` in the work folder that this run's user made."""
+        prefix = '%s.%s.' % (self.spec.key, kind)
+        out = []
+        for name in sorted(os.listdir(self.work_fd)):
+            if name.startswith(prefix) and '/' not in name:
+                st = _fs.lstat(self.work_fd, name)
+                if st is not None and stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+                    out.append(name)
+        return out
+
+    def move_aside(self, name, kind):
+        """Move ``name`` of dest (one rename, links not followed) into a new ``<key>.<kind>.<rand>/`` folder."""
+        holder, fd = _fs.make_dir(self.work_fd, '%s.%s.' % (self.spec.key, kind))
+        try:
+            inner = 'tree' if kind == OLD else name
+            _fs.rename(self.dest_fd, name, fd, inner)
+        except BaseException:
+            os.close(fd)
+            os.rmdir(holder, dir_fd=self.work_fd)
+            raise
+        os.close(fd)
+        return holder
+
+    def prune_old(self, holder):
+        """Prune our previous tree in ``holder``; returns the path of what was kept (None when all is gone)."""
+        fd = _fs.open_dir(self.work_fd, holder)
+        try:
+            record = _tree_record(fd, 'tree')
+            if record is not None:
+                _manifest.prune(fd, 'tree', record)
+            left = os.listdir(fd)
+        finally:
+            os.close(fd)
+        if left:
+            return self._keep(holder)
+        os.rmdir(holder, dir_fd=self.work_fd)
         return None
-    trash = tempfile.mkdtemp(prefix=key + '.old.', dir=work)
-    os.rename(path, os.path.join(trash, 'tree'))
-    return trash
+
+    def drop_staging(self, holder):
+        """Delete a staging folder: pruned by its marker when complete, else what this user made in it."""
+        fd = _fs.open_dir(self.work_fd, holder)
+        try:
+            record = _manifest.read_at(fd)
+        finally:
+            os.close(fd)
+        if record is not None:
+            kept = _manifest.prune(self.work_fd, holder, record)
+        else:
+            kept = _fs.remove_tree(self.work_fd, holder)
+        return self._keep(holder) if kept else None
+
+    def _keep(self, holder):
+        """Rename a leftover that holds files we did not make to ``<key>.kept.<rand>``: never deleted."""
+        for _attempt in range(10):
+            name = '%s.%s.%s' % (self.spec.key, KEPT, os.urandom(4).hex())
+            try:
+                _fs.rename(self.work_fd, holder, self.work_fd, name)
+                return self._where(name)
+            except FileExistsError:
+                continue
+        return self._where(holder)
+
+    def clean(self):
+        """Delete what killed runs left for this model (the caller recovered first). Returns the kept paths."""
+        kept = []
+        for holder in self.entries(STAGING):
+            kept.append(self.drop_staging(holder))
+        for holder in self.entries(OLD):
+            kept.append(self.prune_old(holder))
+        return [k for k in kept if k]
 
 
-def _discard(path, work, key):
-    trash = _set_aside(path, work, key)
-    if trash:
-        shutil.rmtree(trash)
+def _tree_record(parent_fd, name):
+    """The valid marker of the real folder ``name`` in ``parent_fd`` (whatever its top_dir says), or None."""
+    try:
+        fd = _fs.open_dir(parent_fd, name)
+    except OSError:
+        return None
+    try:
+        return _manifest.read_at(fd)
+    finally:
+        os.close(fd)
+
+
+def _has_leftovers(spec):
+    """Whether a killed run left staging/old entries (a cheap listdir; no lock)."""
+    try:
+        names = os.listdir(os.path.join(spec.dest, WORK))
+    except OSError:
+        return False
+    prefixes = ('%s.%s.' % (spec.key, STAGING), '%s.%s.' % (spec.key, OLD))
+    return any(name.startswith(prefixes) for name in names)
 
 
 class Installer(object):
-    """Brings one model to the wanted state; ``apply_attrs(dirs, files)`` sets owner/mode."""
+    """Brings one model to the wanted state; ``attrs`` (``_fs.Attrs``) is the wanted owner/group/mode."""
 
-    def __init__(self, spec, check_mode=False, apply_attrs=None, sleep=time.sleep):
+    def __init__(self, spec, check_mode=False, attrs=None, sleep=time.sleep):
         self.spec = spec
         self.check_mode = check_mode
-        self.apply_attrs = apply_attrs
+        self.attrs = attrs if attrs else None
         self.sleep = sleep
         self.bytes_downloaded = 0
         self.failed_sources = []  # 'url: why' of the sources that failed before one served
+        self.set_aside = []       # folders in the way that were not ours, moved into the work folder
+        self.kept = []            # leftovers holding files we did not make, kept in the work folder
+        self.warnings = []
+        self.recovered = False
         self.started = time.monotonic()
 
     def present(self):
         try:
             return self._present()
         except OSError as e:
-            raise ZooError('cannot install %s in %s: %s' % (self.spec.key, self.spec.dest, e))
+            raise ZooError('cannot install %s in %s: %s' % (self.spec.key, self.spec.dest, _os_error(e)))
 
     def absent(self):
         try:
             return self._absent()
         except OSError as e:
-            raise ZooError('cannot remove %s from %s: %s' % (self.spec.key, self.spec.dest, e))
+            raise ZooError('cannot remove %s from %s: %s' % (self.spec.key, self.spec.dest, _os_error(e)))
 
     def _present(self):
         before = observe(self.spec)
         if before.name == 'present' and not self.spec.force:
-            if not self.check_mode:
-                sweep_leftovers(self.spec)
+            if not self.check_mode and _has_leftovers(self.spec):
+                self._sweep()
             return self._unchanged(before)
         if self.check_mode:
             return self._result(before, True, _action(before), before.path, before.record or {})
-        os.makedirs(self.spec.dest, 0o755, exist_ok=True)
-        with model_lock(self.spec) as work:
-            current = observe(self.spec)  # another run may have installed it while we waited
+        if self.spec.size:
+            need_space(self.spec.dest if os.path.isdir(self.spec.dest) else os.path.dirname(self.spec.dest),
+                       self.spec.size, 'model %s' % self.spec.key)
+        with Workspace(self.spec) as ws:
+            current = self._recover(ws, observe_at(self.spec, ws.dest_fd))
             if current.name == 'present' and not self.spec.force:
-                return self._unchanged(current)
-            path, record = self._install(work, current)
+                self.kept.extend(ws.clean())
+                result = self._unchanged(current, before)
+                if self.recovered:
+                    result.update(changed=True, action='repaired')
+                return result
+            path, record = self._install(ws, current)
+            self.kept.extend(ws.clean())
         return self._result(before, True, _action(before), path, record)
+
+    def _sweep(self):
+        """On a no-op rerun, clean what a killed run left, without waiting: a held lock means a live run owns it."""
+        with Workspace(self.spec, blocking=False, create=False) as ws:
+            if ws.acquired:
+                self.kept.extend(ws.clean())
+
+    def _recover(self, ws, current):
+        """Put a killed run's complete tree back into an empty slot: staging (newest) first, then the old tree."""
+        if current.name != 'absent':
+            return current
+        slot = os.path.basename(current.path)
+        best = None
+        for holder, inner in [(h, None) for h in ws.entries(STAGING)] + [(h, 'tree') for h in ws.entries(OLD)]:
+            record = self._intact_tree(ws, holder, inner, slot)
+            if record is not None:
+                rank = 0 if _wanted(self.spec, record) else 1
+                if best is None or rank < best[0]:
+                    best = (rank, holder, inner)
+        if best is None:
+            return current
+        _rank, holder, inner = best
+        if inner:
+            fd = _fs.open_dir(ws.work_fd, holder)
+            try:
+                _fs.rename(fd, inner, ws.dest_fd, slot)
+            finally:
+                os.close(fd)
+            os.rmdir(holder, dir_fd=ws.work_fd)
+        else:
+            _fs.rename(ws.work_fd, holder, ws.dest_fd, slot)
+        self.recovered = True
+        self.warnings.append('model %s: restored %s from an interrupted run' % (self.spec.key, current.path))
+        return observe_at(self.spec, ws.dest_fd)
+
+    def _intact_tree(self, ws, holder, inner, slot):
+        """The record of a complete, intact tree of this model for ``slot`` in a work entry, or None."""
+        try:
+            parent = _fs.open_dir(ws.work_fd, holder) if inner else ws.work_fd
+        except OSError:
+            return None
+        try:
+            fd = _fs.open_dir(parent, inner or holder)
+        except OSError:
+            return None
+        finally:
+            if inner:
+                os.close(parent)
+        try:
+            record = _manifest.read_at(fd)
+            if record is None or record['top_dir'] != slot or record['key'] != self.spec.key:
+                return None
+            return None if _manifest.problems_at(fd, record) else record
+        finally:
+            os.close(fd)
 
     def _absent(self):
         before = observe(self.spec)
-        if before.name == 'absent':
+        if before.record is None:
+            if before.foreign:
+                self.warnings.append('%s is not an install of labfleet.zoo (%s): it was left alone'
+                                     % (before.path, before.problems[0]))
             return self._result(before, False, 'absent', before.path, {})
         if not self.check_mode:
-            with model_lock(self.spec) as work:
-                _discard(observe(self.spec).path, work, self.spec.key)
+            with Workspace(self.spec) as ws:
+                current = observe_at(self.spec, ws.dest_fd)
+                if current.record is not None:
+                    holder = ws.move_aside(os.path.basename(current.path), OLD)
+                    kept = ws.prune_old(holder)
+                    if kept:
+                        self.kept.append(kept)
+                self.kept.extend(ws.clean())
         return self._result(before, True, 'removed', before.path, {})
 
-    def _unchanged(self, state):
+    def _unchanged(self, state, before=None):
         changed = False
-        if self.apply_attrs:
-            changed = self.apply_attrs(*_split_tree(state.path, state.record))
-        return self._result(state, changed, 'repaired' if changed else 'unchanged', state.path, state.record)
+        if self.attrs:
+            changed = self._apply_attrs(state.path, state.record)
+        return self._result(before or state, changed, 'repaired' if changed else 'unchanged', state.path,
+                            state.record)
 
-    def _install(self, work, current):
+    def _apply_attrs(self, path, record):
+        fd = _manifest.open_folder(path)
+        if fd is None:
+            raise ZooError('the model folder %s disappeared while its owner and mode were checked' % path)
+        try:
+            changed, problems = _manifest.apply_attrs(fd, record, self.attrs, self.check_mode)
+        finally:
+            os.close(fd)
+        self.warnings.extend('model %s: %s' % (self.spec.key, p) for p in problems[:10])
+        return changed
+
+    def _install(self, ws, current):
         errors = []
         for url in self.spec.sources:
             try:
-                staging, record = self._from_source(url, work)
-            except (SourceError, UnsafeArchive) as e:
-                errors.append('%s: %s' % (url, e))
+                holder, fd, record = self._from_source(url, ws)
+            except (SourceError, UnsafeArchive, DiskFull) as e:
+                errors.append('%s: %s' % (redact(url), e))
                 continue
-            final = os.path.join(self.spec.dest, record['top_dir'])
-            other = _manifest.read(final)
-            if other is not None and other.get('key') != self.spec.key:
-                shutil.rmtree(staging)
-                raise ZooError('%s would replace model %s in %s (same top directory %r); install them into '
-                               'different dest folders' % (self.spec.key, other.get('key'), final, record['top_dir']))
-            previous = _set_aside(final, work, self.spec.key)
-            os.rename(staging, final)
-            if previous:
-                shutil.rmtree(previous)
-            if current.record is not None and current.path != final:
-                _discard(current.path, work, self.spec.key)
+            try:
+                final = self._swap(ws, holder, fd, record, current)
+            finally:
+                os.close(fd)
             self.failed_sources = errors
             return final, record
         keep = ' The previous install in %s is left as it was.' % current.path if current.record else ''
         raise ZooError('could not install %s into %s: no source served a valid archive.%s\n  %s'
                        % (self.spec.key, self.spec.dest, keep, '\n  '.join(errors)))
 
-    def _from_source(self, url, work):
+    def _from_source(self, url, ws):
         """Download+verify+extract from one source into a fresh staging folder (restarted if the server asks)."""
         for attempt in range(self.spec.retries + 1):
-            staging = tempfile.mkdtemp(prefix=self.spec.key + '.staging.', dir=work)
-            os.chmod(staging, 0o755)
+            holder, fd = _fs.make_dir(ws.work_fd, '%s.%s.' % (self.spec.key, STAGING))
+            done = False
             try:
-                return staging, self._stream_into(url, staging)
+                record = self._stream_into(url, fd, ws)
+                done = True
+                return holder, fd, record
             except RestartRequired:
                 if attempt == self.spec.retries:
                     raise
             finally:
-                if not os.path.exists(os.path.join(staging, _manifest.MARKER)):
-                    shutil.rmtree(staging, ignore_errors=True)
+                if not done:
+                    os.close(fd)
+                    _fs.remove_tree(ws.work_fd, holder)
+        raise AssertionError('unreachable')
 
-    def _stream_into(self, url, staging):
+    def _stream_into(self, url, staging_fd, ws):
         spec = self.spec
         what = 'model %s' % spec.key
-        if spec.size:
-            need_space(spec.dest, spec.size, what)
-        stream = open_source(url, spec.timeout, spec.retries, spec.url_options, self.sleep)
+        stream = open_source(url, spec.timeout, spec.retries, spec.url_options, self.sleep,
+                             max_bytes=spec.max_download)
         try:
             if stream.size and not spec.size:
-                need_space(spec.dest, stream.size, what)
-            label = 'archive %s from %s' % (url.rsplit('/', 1)[-1], url)
-            gunzip = GunzipReader(stream, label)
-            top, manifest = extract(gunzip, staging, label, reserved=_manifest.RESERVED)
+                need_space(ws.dest_fd, stream.size, what + ' (size announced by %s)' % stream.shown, spec.dest)
+            label = 'archive %s from %s' % (stream.shown.rsplit('/', 1)[-1], stream.shown)
+            gunzip = GunzipReader(stream, label, limit=spec.max_stream)
+            top, manifest = extract(gunzip, staging_fd, label, reserved=_manifest.reserved, limits=spec.limits,
+                                    top_dir=spec.top_dir)
             gunzip.drain()
         finally:
             self.bytes_downloaded += stream.bytes_downloaded
@@ -250,13 +494,47 @@ class Installer(object):
         if spec.checksum and digest != spec.checksum:
             raise SourceError('checksum mismatch for model %s: expected sha256 %s, got %s'
                               % (spec.key, spec.checksum, digest))
-        record = dict(manifest, key=spec.key, upstream=spec.upstream, source=url, sha256=digest,
+        record = dict(manifest, key=spec.key, upstream=spec.upstream_shown, source=stream.shown, sha256=digest,
                       archive_size=stream.offset, top_dir=top,
                       installed_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-        if self.apply_attrs:
-            self.apply_attrs(*_split_tree(staging, record))
-        _manifest.write(staging, record)
+        _manifest.write(staging_fd, record)
+        if self.attrs:
+            _changed, problems = _manifest.apply_attrs(staging_fd, record, self.attrs, top=False)
+            if problems:
+                raise ZooError('cannot set owner/mode in the new tree of %s: %s' % (spec.key, '; '.join(problems[:3])))
         return record
+
+    def _swap(self, ws, holder, staging_fd, record, current):
+        """Move the complete staging tree into place; what was there goes aside (ours: pruned; not ours: kept)."""
+        top = record['top_dir']
+        final = os.path.join(self.spec.dest, top)
+        st = _fs.lstat(ws.dest_fd, top)
+        previous = None
+        if st is not None:
+            other = _read_marker(ws.dest_fd, top) if stat.S_ISDIR(st.st_mode) else None
+            if other is not None and other['key'] != self.spec.key:
+                _manifest.prune(ws.work_fd, holder, record)
+                raise ZooError('%s would replace model %s in %s (same top directory %r); install them into '
+                               'different dest folders' % (self.spec.key, other['key'], final, top))
+            if other is not None:
+                previous = ws.move_aside(top, OLD)
+            else:
+                aside = ws.move_aside(top, ASIDE)
+                self.set_aside.append(os.path.join(self.spec.dest, WORK, aside, top))
+        _fs.rename(ws.work_fd, holder, ws.dest_fd, top)
+        if self.attrs:
+            _fs.fix_attrs(staging_fd, self.attrs, is_dir=True)
+        if previous:
+            kept = ws.prune_old(previous)
+            if kept:
+                self.kept.append(kept)
+        if current.record is not None and current.path != final:
+            name = os.path.basename(current.path)
+            if _read_marker(ws.dest_fd, name) is not None:
+                kept = ws.prune_old(ws.move_aside(name, OLD))
+                if kept:
+                    self.kept.append(kept)
+        return final
 
     def _result(self, before, changed, action, path, record):
         record = record or {}
@@ -270,20 +548,31 @@ class Installer(object):
             result['problems'] = before.problems[:10]
         if self.failed_sources:
             result['failed_sources'] = list(self.failed_sources)
+        for key in ('set_aside', 'kept'):
+            if getattr(self, key):
+                result[key] = list(getattr(self, key))
         after = {'path': path, 'state': 'absent' if action in ('removed', 'absent') else 'present'}
         if record.get('sha256'):
             after.update(sha256=record['sha256'], files=len(record['files']))
         result['diff'] = {'before': before.summary(), 'after': after}
         return result
 
+    def messages(self):
+        """Warnings for the module to give: trees set aside or kept, restored installs, attributes not set."""
+        out = list(self.warnings)
+        out.extend('model %s: %s was in the way and is not an install of labfleet.zoo; it was moved to %s '
+                   '(nothing deleted): move it back elsewhere or delete it yourself'
+                   % (self.spec.key, os.path.basename(p), p) for p in self.set_aside)
+        out.extend('model %s: files that labfleet.zoo did not install were kept in %s (nothing of them deleted)'
+                   % (self.spec.key, p) for p in self.kept)
+        return out
+
+
+def _os_error(e):
+    where = ' (%s)' % _fs.text(e.filename) if getattr(e, 'filename', None) else ''
+    return '%s%s' % (e.strerror or e, where)
+
 
 def _action(state):
     """'repaired' when a complete install of the same archive was damaged; else 'installed'."""
-    return 'repaired' if state.problems and not state.outdated else 'installed'
-
-
-def _split_tree(folder, record):
-    """(directories, files) of an install, for applying owner/group/mode."""
-    paths = _manifest.tree(folder, record)
-    files = set(os.path.join(folder, rel) for rel in record['files'])
-    return [p for p in paths if p not in files], [p for p in paths if p in files]
+    return 'repaired' if state.problems and state.record is not None and not state.outdated else 'installed'

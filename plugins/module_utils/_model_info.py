@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._install import observe
+from ansible_collections.labfleet.zoo.plugins.module_utils._install import NO_MARKER, observe
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
-NO_MARKER = 'no install marker: an interrupted run, or files not installed by labfleet.zoo.model'
 
 
 def _entry(name, path, state, wanted, record=None, problems=()):
@@ -34,8 +33,8 @@ def _from_state(name, state):
     """The entry of a wanted model from labfleet.zoo.model's own observation of it."""
     if state.record is not None:
         return _entry(name, state.path, 'damaged' if state.problems else 'intact', True, state.record, state.problems)
-    if os.path.isdir(state.path):
-        return _entry(name, state.path, 'damaged', True, problems=[NO_MARKER])
+    if state.foreign:
+        return _entry(name, state.path, 'damaged', True, problems=state.problems)
     return _entry(name, state.path, 'missing', True, problems=['not installed'])
 
 
@@ -74,13 +73,12 @@ def inspect(dest, names=(), verify='quick', upstream=None, checksums=None):
         raise ZooError('cannot list %s: %s' % (dest, e))
     for entry in entries:
         folder = os.path.join(dest, entry)
-        if entry.startswith('.') or folder in seen:
-            continue
+        if entry.startswith('.') or folder in seen or not _fs.check_rel(entry):
+            continue  # hidden, already reported, or a name no install of ours has
         record = _manifest.read(folder)
         if record is not None:
             found = _manifest.problems(folder, record, full=verify == 'full')
-            models.append(_entry(record.get('key') or entry, folder, 'damaged' if found else 'intact', not names,
-                                 record, found))
+            models.append(_entry(record['key'], folder, 'damaged' if found else 'intact', not names, record, found))
     free, total = _disk(dest)
     return dict(
         changed=False, dest=dest, models=models, free_bytes=free, total_bytes=total,

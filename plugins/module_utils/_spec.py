@@ -11,7 +11,10 @@ from urllib.parse import unquote, urlsplit
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import check_url, source_urls
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import check_url, redact, source_urls
+from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DEFAULT_MAX_SIZE, Limits
+
+OVERHEAD = 64 * 1000 * 1000  # tar headers and padding, gzip framing: bytes beyond max_size a stream may carry
 
 URL_OPTIONS = ('http_agent', 'use_proxy', 'validate_certs', 'url_username', 'url_password',
                'force_basic_auth', 'client_cert', 'client_key', 'use_gssapi')
@@ -24,7 +27,7 @@ class Spec(object):
     """What the task asks for, already resolved."""
 
     def __init__(self, key, dest, sources, upstream, top_dir=None, size=None, checksum=None,
-                 verify='quick', force=False, timeout=30, retries=5, url_options=None):
+                 verify='quick', force=False, timeout=30, retries=5, url_options=None, max_size=None):
         if not _KEY.match(key) or '..' in key:
             raise ZooError("invalid model name %r: use a catalog name or an archive file name, "
                            "without '/' or '..'" % key)
@@ -34,6 +37,14 @@ class Spec(object):
         self.top_dir, self.size, self.checksum = top_dir, size, checksum
         self.verify, self.force = verify, force
         self.timeout, self.retries, self.url_options = timeout, retries, url_options or {}
+        if max_size is not None and max_size <= 0:
+            raise ZooError('max_size must be a positive size, got %r' % max_size)
+        # Zoo archives hold weights that do not compress: 4x the known archive size is a generous bound.
+        self.max_size = max_size or (4 * size if size else DEFAULT_MAX_SIZE)
+        self.limits = Limits(max_size=self.max_size)
+        self.max_stream = self.max_size + OVERHEAD                       # decompressed tar stream
+        self.max_download = self.max_stream + self.max_stream // 64      # compressed bytes from one source
+        self.upstream_shown = redact(upstream)
 
 
 def parse_checksum(value):
@@ -52,7 +63,18 @@ def _archive_name(url):
     for suffix in _SUFFIXES:
         if filename.endswith(suffix) and len(filename) > len(suffix):
             return filename, filename[:-len(suffix)]
-    raise ZooError('%s does not name a .tar.gz archive; give a URL ending in .tar.gz or .tgz' % url)
+    raise ZooError('%s does not name a .tar.gz archive; give a URL ending in .tar.gz or .tgz' % redact(url))
+
+
+def parse_size(value):
+    """'2G', '500M', '123456' (bytes) or an int -> bytes; None stays None."""
+    if value is None or isinstance(value, int):
+        return value
+    from ansible.module_utils.common.text.formatters import human_to_bytes
+    try:
+        return human_to_bytes(str(value).strip())
+    except ValueError as e:
+        raise ZooError("max_size must be a size such as '2G', '500M' or a number of bytes, got %r (%s)" % (value, e))
 
 
 def from_params(params):
@@ -74,4 +96,5 @@ def from_params(params):
         verify=params.get('verify', 'quick'), force=params.get('force', False),
         timeout=params.get('timeout', 30), retries=params.get('retries', 5),
         url_options=dict((k, params[k]) for k in URL_OPTIONS if k in params),
+        max_size=parse_size(params.get('max_size')),
     )

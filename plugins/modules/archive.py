@@ -62,8 +62,16 @@ options:
   retries:
     description:
       - Retries per source after a connection error, timeout or 5xx answer. A 4xx answer is not retried.
+      - A window of O(timeout) seconds that brings less than 64 KiB counts as a failure too, so a source that
+        trickles bytes is given up after about O(timeout) x (O(retries) + 1) seconds.
     type: int
     default: 5
+  max_size:
+    description:
+      - The most the archive may expand to, as bytes or with a unit (V(2G), V(500M)); a source announcing or
+        sending more (plus the tar and gzip overhead) is given up and the next one tried.
+      - Default 4 times the archive size when the catalog knows it, else V(4G).
+    type: str
 notes:
   - Targets need Python 3.8 or newer and its standard library only.
   - A file already in O(dest) is read once per run to compute its sha256.
@@ -167,6 +175,7 @@ from ansible.module_utils.urls import url_argument_spec
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
 
@@ -179,6 +188,7 @@ def main():
         dest=dict(type='path', required=True),
         timeout=dict(type='int', default=30),
         retries=dict(type='int', default=5),
+        max_size=dict(type='str'),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -186,6 +196,8 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
+    module.no_log_values.update(secrets_of([module.params['url'] or ''] + list(module.params['mirrors'])))
     try:
         keeper = Keeper(from_params(module.params), check_mode=module.check_mode, move=module.atomic_move)
         result = keeper.present()

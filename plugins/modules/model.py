@@ -88,29 +88,58 @@ options:
     default: false
   timeout:
     description:
-      - Seconds to wait for a connection or for the next bytes of a download before retrying.
+      - Seconds to wait for a connection and its answer's headers, or for the next bytes of a download, before
+        retrying (a deadline on the whole step, not only on each read).
     type: int
     default: 30
   retries:
     description:
       - How many times in a row one source is retried after a connection error, timeout or 5xx answer before moving on
-        to the next source; a retry that brings new bytes starts the count again. Waits grow from 0.5 to 8 seconds.
+        to the next source; a retry that brings at least 64 KiB of new bytes starts the count again. Waits grow from
+        0.5 to 8 seconds.
+      - A window of O(timeout) seconds that brings less than 64 KiB counts as a failure too, so a source that
+        trickles bytes is given up after about O(timeout) x (O(retries) + 1) seconds.
       - A 4xx answer, a refused connection, an unknown host or a TLS failure moves on to the next source at once.
     type: int
     default: 5
+  max_size:
+    description:
+      - The most the archive may expand to, as bytes or with a unit (V(2G), V(500M)); an archive over it is
+        refused before it fills the disk (when it came from a mirror, the next source is tried).
+      - A source that announces or sends more compressed bytes than that (plus the tar and gzip overhead) is given
+        up too.
+      - Default 4 times the archive size when the catalog knows it, else V(4G).
+    type: str
   owner:
     description:
-      - Owner of the model's folders and files.
+      - Owner (name or uid) of the model's folders and files.
+      - Set through file descriptors opened without following links; a file with several hard links is never
+        changed (it counts as damaged and is replaced).
+    type: str
   group:
     description:
-      - Group of the model's folders and files.
+      - Group (name or gid) of the model's folders and files.
+    type: str
   mode:
     description:
-      - Permissions of the model's regular files (folders keep C(0755)-style permissions so they stay traversable).
+      - Permissions of the model's regular files, octal (V('0644')) or symbolic (V(u=rw,g=r,o=r)); setuid, setgid
+        and sticky bits are refused. Folders are always V(0755) so that they stay traversable.
+    type: raw
 notes:
   - Targets need Python 3.8 or newer and its standard library only.
   - Free space is checked before downloading when the archive size is known (catalog or C(Content-Length)).
-  - Students' files elsewhere under O(dest) are never touched; only the model's own folder is replaced.
+  - Safe as root in a folder that a student owns (the README's threat model). Below O(dest) (which is followed
+    if it is a link) nothing is followed; planted links, edited markers and files linked in are refused or set
+    aside, never used. Only the model's folder and C(<dest>/.labfleet-zoo/) are written.
+  - A folder at the model's path that is not an install of this module (no valid marker) is moved to
+    C(<dest>/.labfleet-zoo/<name>.aside.<random>/), never deleted, and reported (RV(set_aside)). Files found in an
+    install's folder that it did not put there are kept in C(<dest>/.labfleet-zoo/<name>.kept.<random>/)
+    (RV(kept)).
+  - A run killed at any point is healed by the next one, with or without network; a complete tree it left is put
+    back first.
+  - Students' files elsewhere under O(dest) are never touched.
+  - Credentials written in a URL (C(https://user:password@host/...)) are redacted in every result, message and
+    marker.
 seealso:
   - name: TF2 Detection Model Zoo
     description: The list of models and their archives.
@@ -120,7 +149,6 @@ seealso:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - labfleet.zoo.attributes
-  - ansible.builtin.files
   - ansible.builtin.url
 attributes:
   check_mode:
@@ -219,6 +247,22 @@ failed_sources:
   type: list
   elements: str
   sample: ["http://teacher-pc.lab:8080/x.tar.gz: checksum mismatch for model x: expected sha256 0d37..., got 9a41..."]
+set_aside:
+  description:
+    - Folders that were at the model's path without being an install of this module (a student's folder, a copy
+      extracted by hand, a link), moved into C(<dest>/.labfleet-zoo/); nothing of them was deleted.
+  returned: when something was set aside
+  type: list
+  elements: str
+  sample: ["/home/student/tod_tf2/pre_trained/.labfleet-zoo/ssd.aside.1f2e3d4c/ssd"]
+kept:
+  description:
+    - Leftover folders in C(<dest>/.labfleet-zoo/) that hold files this module did not install (found in a
+      replaced or removed install); nothing of them was deleted.
+  returned: when something was kept
+  type: list
+  elements: str
+  sample: ["/home/student/tod_tf2/pre_trained/.labfleet-zoo/ssd.kept.9a8b7c6d"]
 problems:
   description: What verification found wrong with the existing install (at most 10 lines).
   returned: when the install was damaged or outdated
@@ -229,27 +273,11 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
-
-FILE_ARGS = ('owner', 'group', 'mode', 'attributes', 'seuser', 'serole', 'setype', 'selevel')
-
-
-def attribute_setter(module):
-    """A callback setting the file arguments on an install's tree, or None when none was given."""
-    wanted = module.load_file_common_arguments(module.params)
-    if all(wanted.get(k) is None for k in FILE_ARGS):
-        return None
-
-    def apply(dirs, files):
-        changed = False
-        for path in dirs:
-            changed = module.set_fs_attributes_if_different(dict(wanted, path=path, mode=None), changed, expand=False)
-        for path in files:
-            changed = module.set_fs_attributes_if_different(dict(wanted, path=path), changed, expand=False)
-        return changed
-    return apply
 
 
 def main():
@@ -275,22 +303,30 @@ def main():
         verify=dict(type='str', choices=['quick', 'full'], default='quick'),
         timeout=dict(type='int', default=30),
         retries=dict(type='int', default=5),
+        max_size=dict(type='str'),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+        mode=dict(type='raw'),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_one_of=[('name', 'url')],
-        add_file_common_args=True,
         supports_check_mode=True,
     )
+    # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
+    module.no_log_values.update(secrets_of([module.params['url'] or ''] + list(module.params['mirrors'])))
     try:
-        installer = Installer(from_params(module.params), check_mode=module.check_mode,
-                              apply_attrs=attribute_setter(module))
+        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
+                               symbolic=module._symbolic_mode_to_octal)
+        installer = Installer(from_params(module.params), check_mode=module.check_mode, attrs=attrs)
         result = installer.absent() if module.params['state'] == 'absent' else installer.present()
     except ZooError as e:
         module.fail_json(msg=str(e))
     for failure in result.get('failed_sources', ()):
         what = module.params['name'] or result['path']
         module.warn('model %s: a source failed before %s served: %s' % (what, result['source'], failure))
+    for message in installer.messages():
+        module.warn(message)
     if not module._diff:
         result.pop('diff')
     module.exit_json(**result)

@@ -55,7 +55,7 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import CHUNK 
 MiB = 1 << 20
 SEED_ENV = 'LABFLEET_ZOO_SEED'
 BIN = Path(sys.executable).parent
-KILL_CHILD = Path(__file__).resolve().with_name('kill_child.py')
+KILL_CHILD = REPO / 'tests' / 'support' / 'kill_child.py'
 PC_MODEL = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'
 KNOWN_SIZE_MODEL = 'efficientdet_d3_coco17_tpu-32'  # the catalog knows its archive size (92858658 bytes)
 

@@ -263,7 +263,9 @@ def test_retries_exhausted_by_cuts_without_progress(server):
 
 
 def test_cuts_with_progress_do_not_use_up_retries(server, archives):
-    server.plan(FILE, [short(1000), short(2000), short(3000), short(4000)])
+    """Progress is LOW_WATER bytes or more since the last failure (a trickle must not reset the count)."""
+    step = _fetch.LOW_WATER + 1000
+    server.plan(FILE, [short(step), short(2 * step), short(3 * step), short(4 * step)])
     stream = open_source(server.url_for(FILE), timeout=5, retries=2, sleep=Sleeps())
     assert read_all(stream, server)[0] == archives['fetchme']['sha256']
     assert stream.faults == 4

@@ -116,7 +116,7 @@ def test_judged_against_the_same_upstream_and_checksum_as_the_model_module(dest,
     """An install from another upstream, or of another archive than the pinned one, is what model would replace."""
     recorded = inspect(str(dest), [PC])['models'][0]['sha256']
     other = inspect(str(dest), [PC], upstream='http://proxy.lab/zoo/')['models'][0]
-    assert other['state'] == 'damaged' and other['problems'][0].startswith('installed from http://download')
+    assert other['state'] == 'damaged' and other['problems'][0].startswith('installed from https://download')
     pinned = inspect(str(dest), [PC], checksums={PC: 'sha256:' + recorded})['models'][0]
     assert pinned['state'] == 'intact'
     wrong = inspect(str(dest), [PC], checksums={PC: 'sha256:' + '0' * 64})['models'][0]

@@ -245,7 +245,7 @@ def test_reserved_marker_names_rejected(area, name):
     members = [D(TOP), F(TOP + '/pipeline.config', b'x'), F(TOP + '/' + name, b'{"format": 1, "files": {}}')]
     with pytest.raises(UnsafeArchive) as err:
         _unpack.extract(GunzipReader(io.BytesIO(tgz_bytes(members)), LABEL), str(staging), LABEL,
-                        reserved=_manifest.RESERVED)
+                        reserved=_manifest.reserved)
     assert LABEL in str(err.value) and TOP + '/' + name in str(err.value)
     assert not (staging / name).exists()
 

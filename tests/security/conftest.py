@@ -6,6 +6,7 @@ Every property of the issue has its own file (test_p<N>_*.py), so that the repor
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -33,6 +34,7 @@ def zoo(tmp_path_factory):
     os.chmod(str(root), 0o755)
     paths = {KEY: build_archive(root, KEY, size=600 * 1024, seed=11),
              PC: build_archive(root, PC, size=700 * 1024, seed=12)}
+    shutil.copyfile(str(paths[KEY]), str(root / 'other_name.tar.gz'))  # same top directory, another name
     (root / 'wrongtop.tar.gz').write_bytes(archives.tgz(archives.zoo_tree('not_the_catalog_top')))
     return root, dict((k, dict(archive_info(p), path=p)) for k, p in paths.items())
 

@@ -35,7 +35,7 @@ def tgz(members, fmt=tarfile.PAX_FORMAT):
     return gzip.compress(tar(members, fmt), mtime=0)
 
 
-def header(name, size, kind=b'0', mode=0o644):
+def header(name, size, kind=b'0', mode=0o644, size_field=None):
     """One raw ustar header block: any declared size, any type flag (no data follows unless the caller adds it)."""
     block = bytearray(512)
     raw = name.encode('utf-8', 'surrogateescape')[:100]
@@ -43,7 +43,9 @@ def header(name, size, kind=b'0', mode=0o644):
     block[100:108] = b'%07o\0' % mode
     block[108:116] = b'%07o\0' % 0
     block[116:124] = b'%07o\0' % 0
-    if size < 8 ** 11:
+    if size_field is not None:  # raw bytes, e.g. a negative base-256 number
+        block[124:136] = size_field
+    elif size < 8 ** 11:
         block[124:136] = b'%011o\0' % size
     else:  # GNU base-256
         block[124:136] = b'\x80' + size.to_bytes(11, 'big')

@@ -85,8 +85,10 @@ class Run(object):
     def __init__(self, proc):
         self.rc = proc.returncode
         self.text = proc.stdout + proc.stderr
+        out = proc.stdout
+        start = out.find('\n{\n') + 1 if not out.startswith('{') else 0  # -vvv lines come before the JSON
         try:
-            self.result = json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']
+            self.result = json.loads(out[start:])['plays'][0]['tasks'][0]['hosts']['localhost']
         except (ValueError, KeyError, IndexError):
             self.result = {}
 
@@ -185,3 +187,52 @@ class HostileLab(object):
 
     def close(self):
         subprocess.run(['rm', '-rf', '--one-file-system', str(self.root)], check=False)  # deep trees too
+
+
+def killed_at(url, dest, trigger, params=None, timeout=120):
+    """Run the real Installer in a child (tests/support/kill_child.py) frozen just before ``trigger``
+    (``EVENT|NEEDLE|N``, see there), then SIGKILL it. Returns where it was frozen (a dict)."""
+    cmd = [sys.executable, str(REPO / 'tests' / 'support' / 'kill_child.py'), str(REPO), url, str(dest), trigger,
+           json.dumps(params or {})]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    where = None
+    try:
+        deadline = time.monotonic() + timeout
+        for line in proc.stdout:
+            if line.startswith(b'{"paused"'):
+                where = json.loads(line)
+                break
+            if time.monotonic() > deadline:
+                break
+        if where is None:
+            raise AssertionError('the child never reached %s: %s' % (trigger, proc.stderr.read()[-2000:]))
+        os.kill(proc.pid, 9)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, 9)
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    return where
+
+
+def install_measured(params, timeout=300):
+    """The Installer in a fresh child process (as this user): (result or {'error': msg}, peak RSS in MiB)."""
+    code = '''
+import json, resource, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
+from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+try:
+    out = Installer(from_params(json.loads(sys.argv[2])), sleep=lambda s: None).present()
+except ZooError as e:
+    out = {'error': str(e)}
+out['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+print(json.dumps(out))
+'''
+    proc = subprocess.run([sys.executable, '-c', code, str(REPO / 'collections'), json.dumps(params)],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    return out, out.pop('peak_mib')

@@ -6,6 +6,9 @@ faults on 127.0.0.1, real SIGKILLs, hostile archives, the real module through ``
 
     python tools/reliability_report.py [--seed N] [--quick] [--work DIR] [--only NAME,...]
 
+A "hostile lab" block follows (issue 10): tests/security run by pytest in a child process (as root: a real
+student user attacks root's module), counted per property from its JUnit report; ``--only hostile-lab`` runs only it.
+
 The seed (``--seed``, else $LABFLEET_ZOO_SEED, else a fresh one) is printed; the same seed replays the same
 faults at the same offsets. Exit status 0 when every property held, 1 otherwise (the problems are listed
 under the table). Mounting the tmpfs of the disk-full cases needs root; without it they are reported skipped.
@@ -14,10 +17,13 @@ under the table). Mounting the tmpfs of the disk-full cases needs root; without 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,6 +103,55 @@ def rows(outcomes):
     return table
 
 
+# Issue 10's properties, in its order: the file tests/security/test_p<N>_*.py holds the attacks on property N.
+HOSTILE_PROPERTIES = (
+    (1, 'nothing outside the model folder and .labfleet-zoo changed'),
+    (2, 'a folder we did not create never deleted'),
+    (3, 'never fewer good installs after a kill'),
+    (4, 'bounded time, memory, disk, depth, messages'),
+    (5, 'every failure a clean message'),
+    (6, 'a misbehaving mirror costs only time'),
+    (7, 'credentials never leak'),
+    (8, 'concurrent install and absent stay consistent'),
+)
+
+
+def hostile_lab(work):
+    """Run tests/security; returns ({property: (held, attacks, skipped)}, problems)."""
+    report = Path(work) / 'hostile.xml'
+    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', str(REPO / 'tests' /
+                           'security'), '--junitxml', str(report)], cwd=str(REPO), capture_output=True, text=True,
+                          check=False)
+    counts, problems = {}, []
+    if not report.exists():
+        return counts, ['hostile lab: pytest did not run (%s)' % proc.stderr.strip()[-500:]]
+    for case in ElementTree.parse(str(report)).iter('testcase'):
+        match = re.search(r'test_p(\d+)_', case.get('classname', ''))
+        if not match:
+            continue
+        number = int(match.group(1))
+        held, attacks, skipped = counts.get(number, (0, 0, 0))
+        outcome = [child.tag for child in case]
+        if 'skipped' in outcome:
+            skipped += 1
+        elif 'failure' in outcome or 'error' in outcome:
+            problems.append('hostile lab property %d: %s failed' % (number, case.get('name')))
+        else:
+            held += 1
+        counts[number] = (held, attacks + 1, skipped)
+    return counts, problems
+
+
+def hostile_rows(counts):
+    table = []
+    for number, title in HOSTILE_PROPERTIES:
+        held, attacks, skipped = counts.get(number, (0, 0, 0))
+        note = ' (%d skipped: not root)' % skipped if skipped else ''
+        table.append(('hostile lab %d: %s' % (number, title), '%d of %d attacks held%s' % (held, attacks, note),
+                      '>= 1, all', attacks >= 1 and held + skipped == attacks))
+    return table
+
+
 def render(table, seed, problems, elapsed):
     headers = ('figure', 'value', 'must be', 'ok')
     body = [(a, b, c, 'yes' if d else 'NO') for a, b, c, d in table]
@@ -120,7 +175,8 @@ def main(argv=None):
     parser.add_argument('--quick', action='store_true', help='smaller archives, fewer timed kills (still >= 20 '
                         'faults and >= 10 kills)')
     parser.add_argument('--work', help='scratch folder (default: a temporary one, removed afterwards)')
-    parser.add_argument('--only', help='comma-separated scenarios: %s' % ','.join(s[0] for s in scenarios.SCENARIOS))
+    parser.add_argument('--only', help='comma-separated scenarios: %s,hostile-lab'
+                        % ','.join(s[0] for s in scenarios.SCENARIOS))
     parser.add_argument('-v', '--verbose', action='store_true', help='print every scenario\'s details too')
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else scenarios.default_seed()
@@ -144,10 +200,15 @@ def main(argv=None):
             problems += ['%s: %s' % (name, p) for p in outcome.failures]
             print('  %s: %.1f s, %d problem(s)' % (name, outcome.elapsed, len(outcome.failures)),
                   file=sys.stderr, flush=True)
+        hostile = None
+        if not only or 'hostile-lab' in only:
+            print('running hostile lab (tests/security) ...', file=sys.stderr, flush=True)
+            hostile, found = hostile_lab(work)
+            problems += found
     finally:
         if not args.work:
             shutil.rmtree(str(work), ignore_errors=True)
-    table = rows(outcomes)
+    table = rows(outcomes) + (hostile_rows(hostile) if hostile is not None else [])
     print(render(table, seed, problems, time.monotonic() - started))
     for problem in problems:
         print('  - ' + problem)

@@ -71,7 +71,7 @@ def test_hostile_archive_refused_with_bounded_memory(lab, case):
     url = serve(lab, build())
     out, peak = install_measured(dict(url=url, dest=str(lab.dest), max_size='16M'))
     assert words in out.get('error', ''), out
-    assert peak < 200, 'peak RSS %.0f MiB' % peak
+    assert peak < 120, 'peak RSS %.0f MiB' % peak  # a bomb is GBs; the interpreter with the module ~30 MiB
     assert len(out['error']) < 2000
     assert not (lab.dest / TOP).exists()
     assert [e for e in os.listdir(str(lab.work)) if not e.endswith('.lock')] == []

@@ -219,7 +219,7 @@ def killed_at(url, dest, trigger, params=None, timeout=120):
 def install_measured(params, timeout=300):
     """The Installer in a fresh child process (as this user): (result or {'error': msg}, peak RSS in MiB)."""
     code = '''
-import json, resource, sys
+import json, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
@@ -228,7 +228,9 @@ try:
     out = Installer(from_params(json.loads(sys.argv[2])), sleep=lambda s: None).present()
 except ZooError as e:
     out = {'error': str(e)}
-out['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+# VmHWM: this process's own peak (ru_maxrss would include the parent's, inherited at fork)
+hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]
+out['peak_mib'] = int(hwm.split()[1]) / 1024.0
 print(json.dumps(out))
 '''
     proc = subprocess.run([sys.executable, '-c', code, str(REPO / 'collections'), json.dumps(params)],

@@ -72,17 +72,26 @@ def redact(url):
 
 
 def secrets_of(urls):
-    """The passwords (and user names) written into ``urls``, for the module's no_log values."""
+    """The passwords written into ``urls``, for the module's no_log values (user names are not secret, and
+    masking a short one would mask it in every path of the output)."""
     found = set()
     for url in urls:
         try:
-            parts = urlsplit(url)
+            password = urlsplit(url).password
         except ValueError:
             continue
-        for value in (parts.password, parts.username):
-            if value:
-                found.update((value, unquote(value)))
+        if password:
+            found.update((password, unquote(password)))
     return found
+
+
+def same_resource(a, b):
+    """Whether two URLs name the same resource: equal, or equal but for http/https (the catalog moved to https;
+    installs recorded from the http URL of the same archive are not re-downloaded for it)."""
+    if a == b:
+        return True
+    strip = [u.split('://', 1)[1] if u.lower().startswith(('http://', 'https://')) else None for u in (a, b)]
+    return strip[0] is not None and strip[0] == strip[1]
 
 
 def check_url(url):

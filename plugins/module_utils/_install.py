@@ -31,7 +31,7 @@ import time
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import RestartRequired, SourceError, open_source, redact
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import RestartRequired, SourceError, open_source, redact, same_resource
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive, extract, need_space
 
 WORK = '.labfleet-zoo'
@@ -118,7 +118,7 @@ def _inspect(spec, dest_fd, name):
         record = _manifest.read_at(fd)
         if record is None or record['top_dir'] != name:
             return State(path, None, [NO_MARKER], foreign=True)
-        if record['key'] != spec.key or record['upstream'] != spec.upstream_shown:
+        if record['key'] != spec.key or not same_resource(record['upstream'], spec.upstream_shown):
             return State(path, record, ['installed from %s, %s wanted' % (_fs.text(record['upstream']),
                                                                           spec.upstream_shown)], True)
         if spec.checksum and record['sha256'] != spec.checksum:
@@ -129,7 +129,7 @@ def _inspect(spec, dest_fd, name):
 
 
 def _wanted(spec, record):
-    return (record['key'] == spec.key and record['upstream'] == spec.upstream_shown
+    return (record['key'] == spec.key and same_resource(record['upstream'], spec.upstream_shown)
             and (not spec.checksum or record['sha256'] == spec.checksum))
 
 
@@ -332,10 +332,9 @@ class Installer(object):
             return self._unchanged(before)
         if self.check_mode:
             return self._result(before, True, _action(before), before.path, before.record or {})
-        if self.spec.size:
-            need_space(self.spec.dest if os.path.isdir(self.spec.dest) else os.path.dirname(self.spec.dest),
-                       self.spec.size, 'model %s' % self.spec.key)
         with Workspace(self.spec) as ws:
+            if self.spec.size:  # the catalog's size: true for every source, so the run stops here
+                need_space(ws.dest_fd, self.spec.size, 'model %s' % self.spec.key, self.spec.dest)
             current = self._recover(ws, observe_at(self.spec, ws.dest_fd))
             if current.name == 'present' and not self.spec.force:
                 self.kept.extend(ws.clean())

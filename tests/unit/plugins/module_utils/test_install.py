@@ -525,3 +525,13 @@ def test_archive_with_hidden_top_dir_is_refused_or_stable(tmp_path, dest, top):
         return
     again = install(spec_for(dest, url))
     assert again['action'] == 'unchanged'
+
+
+def test_an_install_recorded_from_the_http_url_is_the_https_one(installed, dest):
+    """The catalog moved to https: installs made from the http URL of the same archive are not downloaded again."""
+    spec, result = installed
+    http_url = spec.upstream
+    https_spec = from_params(dict(url=http_url.replace('http://', 'https://'), dest=str(dest)))
+    assert observe(https_spec).name == 'present'
+    other_host = from_params(dict(url=http_url.replace('127.0.0.1', 'localhost'), dest=str(dest)))
+    assert observe(other_host).name == 'damaged'

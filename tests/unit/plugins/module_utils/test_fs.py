@@ -1,0 +1,70 @@
+"""_fs and the URL helpers of _fetch: the pure functions the hostile-lab defences stand on (no servers)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import redact, same_resource, secrets_of
+
+
+@pytest.mark.parametrize('rel,ok', [
+    ('pipeline.config', True), ('checkpoint/ckpt-0.index', True), ('a/' * 31 + 'b', True),
+    ('', False), ('/etc/passwd', False), ('../x', False), ('a/../b', False), ('a//b', False), ('./a', False),
+    ('a/', False), ('a\x00b', False), ('a/' * 32 + 'b', False), ('n' * 256, False), (['a'], False),
+    ('caf\udce9', False),
+], ids=lambda v: repr(v)[:20])
+def test_check_rel(rel, ok):
+    assert _fs.check_rel(rel) is ok
+
+
+def test_text_is_serialisable_and_cut():
+    assert _fs.text('caf\udce9') == 'caf\ufffd'
+    assert _fs.text(b'\xff') == '\ufffd'
+    assert _fs.text('a\x00b') == 'a\\0b'
+    long = _fs.text('x' * 5000)
+    assert len(long) < 400 and long.endswith('(5000 characters in all)')
+
+
+@pytest.mark.parametrize('url,shown', [
+    ('http://u:pw@host:8080/a.tar.gz', 'http://***@host:8080/a.tar.gz'),
+    ('https://token@host/a', 'https://***@host/a'),
+    ('https://host/a', 'https://host/a'),
+    ('file:///srv/a.tar.gz', 'file:///srv/a.tar.gz'),
+])
+def test_redact(url, shown):
+    assert redact(url) == shown
+
+
+def test_secrets_of_are_passwords_only():
+    assert secrets_of(['http://lab:p%40ss@h/', 'http://h/', '']) == {'p%40ss', 'p@ss'}
+
+
+@pytest.mark.parametrize('a,b,same', [
+    ('http://d.org/x.tar.gz', 'https://d.org/x.tar.gz', True),
+    ('https://d.org/x.tar.gz', 'https://d.org/x.tar.gz', True),
+    ('http://d.org/x.tar.gz', 'http://mirror/x.tar.gz', False),
+    ('file:///x.tar.gz', 'http:///x.tar.gz', False),
+])
+def test_same_resource(a, b, same):
+    assert same_resource(a, b) is same
+
+
+def test_remove_tree_keeps_what_another_user_owns_and_never_follows(tmp_path):
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    (outside / 'keep').write_text('x')
+    tree = tmp_path / 'tree' / 'a' / 'b'
+    tree.mkdir(parents=True)
+    (tree / 'f').write_text('x')
+    (tree / 'link').symlink_to(outside)
+    fd = os.open(str(tmp_path), os.O_RDONLY)
+    try:
+        theirs = lambda rel, st: not rel.endswith('f')  # noqa: E731  (pretend f is someone else's)
+        assert _fs.remove_tree(fd, 'tree', mine=theirs) == ['a/b/f', 'a/b', 'a', '']
+        assert _fs.remove_tree(fd, 'tree') == []
+    finally:
+        os.close(fd)
+    assert (outside / 'keep').exists() and not (tmp_path / 'tree').exists()

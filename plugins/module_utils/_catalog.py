@@ -20,7 +20,8 @@ Fields of every entry (a dict; all keys always present):
     Top-level directory inside the archive; equals ``key`` except for the two CenterNet MobileNetV2 FPN
     archives. None when unknown (ExtremeNet).
 ``url``
-    Upstream download URL, exactly as in the zoo table (https: the host serves TLS although the zoo table links plain http; no checksums are published upstream).
+    Upstream download URL, as in the zoo table but over https (the host serves TLS; the table's plain-http links are
+    a habit); no checksums are published upstream.
 ``release_date``
     The date directory of the URL, ``YYYYMMDD`` as a string.
 ``family``

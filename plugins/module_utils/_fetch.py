@@ -152,16 +152,18 @@ class HashingStream(object):
         data = self._read(n if n and n > 0 else 1 << 20)
         if data:
             self.offset += len(data)
-            if self.max_bytes is not None and self.offset > self.max_bytes:
+            limit = self.max_bytes
+            if limit is not None and self.offset > limit:
                 raise SourceError('%s sent more than %d MB, the limit for this archive (max_size); given up'
-                                  % (self.shown, self.max_bytes // 1000000))
+                                  % (self.shown, limit // 1000000))
             self.sha256.update(data)
         return data
 
     def _check_size(self):
-        if self.size is not None and self.max_bytes is not None and self.size > self.max_bytes:
-            raise SourceError('%s announces %d bytes, more than the limit for this archive (%d, from max_size); '
-                              'given up' % (self.shown, self.size, self.max_bytes))
+        size, limit = self.size, self.max_bytes
+        if size is not None and limit is not None and size > limit:
+            raise SourceError('%s announces %s bytes, more than the limit for this archive (%s, from max_size); '
+                              'given up' % (self.shown, size, limit))
 
     def close(self):
         pass

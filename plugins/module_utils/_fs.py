@@ -317,6 +317,18 @@ def remove_tree(dir_fd, name, mine=None):
     return kept
 
 
+def _fixed_mode(bits):
+    def file_mode(_st):
+        return bits
+    return file_mode
+
+
+def _symbolic_mode(symbolic, text_mode):
+    def file_mode(st):
+        return symbolic(st, text_mode) & 0o777
+    return file_mode
+
+
 def attrs_from(owner=None, group=None, mode=None, symbolic=None):
     """Attrs from task options: user/group names or ids; mode octal (int or text) or symbolic, resolved per file
     by ``symbolic(stat_result, text)`` (AnsibleModule's own parser, passed in by the module)."""
@@ -344,14 +356,70 @@ def attrs_from(owner=None, group=None, mode=None, symbolic=None):
             if bits & ~0o777:
                 raise ZooError('mode %r sets bits other than rwx (setuid, setgid, sticky): refused for model files'
                                % mode)
-            file_mode = lambda st, bits=bits: bits  # noqa: E731
+            file_mode = _fixed_mode(bits)
         elif symbolic is None:
             raise ZooError('mode %r is not an octal mode' % mode)
         else:
-            def file_mode(st, text_mode=str(mode)):
-                return symbolic(st, text_mode) & 0o777
+            file_mode = _symbolic_mode(symbolic, str(mode))
             try:
                 file_mode(os.stat('/'))
             except ValueError as e:
                 raise ZooError('mode %r is not a valid mode: %s' % (mode, e))
     return Attrs(uid, gid, file_mode)
+
+
+def open_parent(path, create=False, max_links=40):
+    """(descriptor of the folder holding ``path``, last component), resolved from ``/`` one component at a time.
+
+    A link is followed only when it belongs to this process's user (as root: links root made, like ``/home`` ->
+    ``/data/home``); a link someone else planted anywhere on the way is refused (OSError ELOOP), as the kernel's
+    ``protected_symlinks`` does in sticky folders. ``create`` makes missing folders (mode 0755) on the way.
+    """
+    if not os.path.isabs(path):
+        raise OSError(errno.EINVAL, 'not an absolute path', path)
+    pending = [p for p in path.split('/') if p not in ('', '.')]
+    if not pending:
+        raise OSError(errno.EINVAL, 'no last component', path)
+    last = pending.pop()
+    fd = os.open('/', O_DIR)
+    chain = []  # descriptors of the folders above fd, for '..'
+    links = 0
+    try:
+        while pending:
+            name = pending.pop(0)
+            if name == '..':
+                if chain:
+                    os.close(fd)
+                    fd = chain.pop()
+                continue
+            st = lstat(fd, name)
+            if st is None and create:
+                try:
+                    os.mkdir(name, 0o755, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                st = lstat(fd, name)
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                links += 1
+                if st.st_uid != os.geteuid() or links > max_links:
+                    raise OSError(errno.ELOOP, 'a link made by another user (uid %d) is not followed' % st.st_uid,
+                                  name)
+                target = os.readlink(name, dir_fd=fd)
+                if target.startswith('/'):
+                    for old in chain:
+                        os.close(old)
+                    chain = []
+                    os.close(fd)
+                    fd = os.open('/', O_DIR)
+                pending[:0] = [p for p in target.split('/') if p not in ('', '.')]
+                continue
+            below = open_dir(fd, name)
+            chain.append(fd)
+            fd = below
+        return fd, last
+    except BaseException:
+        os.close(fd)
+        raise
+    finally:
+        for old in chain:
+            os.close(old)

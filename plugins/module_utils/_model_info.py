@@ -13,9 +13,8 @@ import os
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._install import NO_MARKER, observe
+from ansible_collections.labfleet.zoo.plugins.module_utils._install import observe
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
-
 
 
 def _entry(name, path, state, wanted, record=None, problems=()):

@@ -18,7 +18,9 @@ blank lines, a student's other edits, stays byte for byte. A key is addressed by
 (``('model', '*', 'num_classes')`` for ``model { ssd {`` as well as ``model { faster_rcnn {``).
 
 The install logic of the module (create from the pre-trained file, keep a student's edits unless enforced) is
-:func:`plan` and :func:`apply`.
+:func:`plan` and :func:`apply`. Files live in a student's folders and the module may run as root: every path is
+resolved without following a link another user made (``_fs.open_parent``), files are read and replaced only when
+they are regular files (bounded in size), and written through the folder's descriptor.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import stat
 
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+
+MAX_CONFIG = 4 * 1024 * 1024  # bytes of a pipeline.config (the zoo's are a few kB)
 
 # The course's keys, by module option name: one or more section paths each. The same key (batch_size,
 # label_map_path, input_path) also occurs in other sections: only the listed ones are ever touched.
@@ -388,12 +393,25 @@ def drift(text, settings, source='pipeline.config'):
 
 def _read(path):
     try:
-        with open(path, 'rb') as handle:
-            data = handle.read()
+        fd, name = _fs.open_parent(path)
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise ZooError('cannot read %s: %s' % (path, e.strerror))
+        raise ZooError('cannot read %s: %s' % (path, e.strerror or e))
+    try:
+        st = _fs.lstat(fd, name)
+        if st is None:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            raise ZooError('%s is %s, not a regular file: it is neither read nor replaced' % (path, _fs.kind(st)))
+        data = _fs.read_file(fd, name, MAX_CONFIG)
+        if data is None:
+            raise ZooError('%s cannot be read (larger than %d MB, or replaced while it was read)'
+                           % (path, MAX_CONFIG >> 20))
+    except OSError as e:
+        raise ZooError('cannot read %s: %s' % (path, e.strerror or e))
+    finally:
+        os.close(fd)
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError:
@@ -467,39 +485,57 @@ def plan(src, dest, settings, enforce=False, check_mode=False):
     return Plan(dest, 'kept', current, current, drift(current, settings, dest))
 
 
-def apply(the_plan):
-    """Write ``the_plan.after`` atomically (same folder, then rename).
+def apply(the_plan, attrs=None):
+    """Write ``the_plan.after`` atomically (a new file in the same folder, then rename); returns whether ``attrs``
+    (owner/group/mode of ``dest``) changed anything.
 
     A file made from src (created, updated) has its sha256 recorded beside it, so that a later run can tell it
     from a student's edit; an enforced file stays the student's and has no record.
     """
     dest = the_plan.dest
-    folder = os.path.dirname(dest) or '.'
     try:
-        os.makedirs(folder, exist_ok=True)
-        try:
-            mode = os.stat(dest).st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o644
-        _write(folder, dest, the_plan.after, mode)
+        fd, name = _fs.open_parent(dest, create=True)
+    except OSError as e:
+        raise ZooError('cannot write %s: %s' % (dest, e.strerror or e))
+    try:
+        st = _fs.lstat(fd, name)
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise ZooError('%s is %s, not a regular file: it is not replaced' % (dest, _fs.kind(st)))
+        mode = stat.S_IMODE(st.st_mode) & 0o777 if st is not None else 0o644
+        _fs.write_atomic(fd, name, the_plan.after.encode('utf-8'), mode)
+        record = os.path.basename(record_path(dest))
         if the_plan.action == 'enforced':
             # Still the student's file (only the managed keys changed): never regenerate it from src later.
-            if os.path.exists(record_path(dest)):
-                os.unlink(record_path(dest))
+            old = _fs.lstat(fd, record)
+            if old is not None and stat.S_ISREG(old.st_mode):
+                os.unlink(record, dir_fd=fd)
         else:
-            _write(folder, record_path(dest), json.dumps({'sha256': _sha256(the_plan.after)}) + '\n', 0o644)
+            _fs.write_atomic(fd, record, (json.dumps({'sha256': _sha256(the_plan.after)}) + '\n').encode(), 0o644)
+        return set_attrs(fd, name, attrs) if attrs else False
     except OSError as e:
-        raise ZooError('cannot write %s: %s' % (getattr(e, 'filename', None) or dest, e.strerror))
+        raise ZooError('cannot write %s: %s' % (getattr(e, 'filename', None) or dest, e.strerror or e))
+    finally:
+        os.close(fd)
 
 
-def _write(folder, path, text, mode):
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(path), suffix='.tmp')
+def set_attrs(folder_fd, name, attrs, check_mode=False):
+    """Owner/group/mode of the regular file ``name``, through a descriptor opened without following links."""
+    fd = _fs.open_entry(folder_fd, name, False)
     try:
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        return _fs.fix_attrs(fd, attrs, check_mode)
+    finally:
+        os.close(fd)
+
+
+def attrs_of(dest, attrs, check_mode=False):
+    """:func:`set_attrs` on the existing ``dest`` (a run with nothing to write may still fix owner or mode)."""
+    try:
+        fd, name = _fs.open_parent(dest)
+    except OSError as e:
+        raise ZooError('cannot open %s: %s' % (dest, e.strerror or e))
+    try:
+        return set_attrs(fd, name, attrs, check_mode)
+    except OSError as e:
+        raise ZooError('cannot set the owner or mode of %s: %s' % (dest, e.strerror or e))
+    finally:
+        os.close(fd)

@@ -80,9 +80,21 @@ options:
   max_total_detections:
     description: C(max_total_detections) of the model's C(batch_non_max_suppression) section.
     type: int
+  owner:
+    description: Owner (name or uid) of O(dest).
+    type: str
+  group:
+    description: Group (name or gid) of O(dest).
+    type: str
+  mode:
+    description: Permissions of O(dest), octal (V('0644')) or symbolic (V(u=rw,g=r,o=r)).
+    type: raw
 notes:
   - Options left unset are not managed. Targets need Python 3.8 or newer and its standard library only.
   - O(owner), O(group) and O(mode) apply to O(dest) only. A new file gets mode C(0644), a rewritten one keeps its mode.
+  - Safe as root in a student's folders. No link made by another user is followed on the way to O(src) or O(dest);
+    O(dest) and O(src) must be regular files (a link there is refused); owner and mode are set through a file
+    descriptor, never on a file with several hard links.
 seealso:
   - module: labfleet.zoo.model
   - name: Configuring the TF Object Detection API training pipeline
@@ -91,7 +103,6 @@ seealso:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - labfleet.zoo.attributes
-  - ansible.builtin.files
 attributes:
   check_mode:
     support: full
@@ -149,7 +160,7 @@ drift:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _pipeline_config
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _pipeline_config
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 
 
@@ -171,22 +182,25 @@ def main():
             max_number_of_boxes=dict(type='int'),
             max_detections_per_class=dict(type='int'),
             max_total_detections=dict(type='int'),
+            owner=dict(type='str'),
+            group=dict(type='str'),
+            mode=dict(type='raw'),
         ),
-        add_file_common_args=True,
         supports_check_mode=True,
     )
     dest = module.params['dest']
     try:
+        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
+                               symbolic=module._symbolic_mode_to_octal)
         plan = _pipeline_config.plan(module.params['src'], dest, _pipeline_config.settings_from(module.params),
                                      enforce=module.params['enforce'], check_mode=module.check_mode)
+        changed = plan.changed
         if plan.changed and not module.check_mode:
-            _pipeline_config.apply(plan)
+            _pipeline_config.apply(plan, attrs)
+        elif attrs and plan.action != 'created':     # the file exists (in check mode: already)
+            changed = _pipeline_config.attrs_of(dest, attrs, module.check_mode) or changed
     except ZooError as e:
         module.fail_json(msg=str(e))
-    changed = plan.changed
-    if plan.action != 'created' or not module.check_mode:     # the file exists (in check mode: already)
-        file_args = module.load_file_common_arguments(dict(module.params, path=dest))
-        changed = module.set_fs_attributes_if_different(file_args, changed)
     result = dict(changed=changed, path=dest, action=plan.action, drift=plan.drift)
     if plan.action == 'kept' and plan.drift:
         module.warn('%s was edited by hand and is kept as it is; its %s differ from the wanted values '

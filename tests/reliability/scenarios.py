@@ -434,10 +434,13 @@ def killed_runs(work, seed, quick=False):
         out.note('calibration: a %d-byte reinstall takes %.2f s in the child' % (new_info['size'], span))
 
         files = 7  # regular files of a synthetic model
+        # Files are created relative to the staging folder's descriptor: the 'open' events name them by their path
+        # below it, and the six in subfolders hold a '/' (the seventh is pipeline.config, beside the marker).
+        in_subfolders = files - 1
         moments = [  # (description, trigger, start from an old install?)
             ('before the download: staging folder just created', 'os.mkdir|.staging.|1', True),
-            ('during extraction: creating a file in staging', 'open|.staging.|%d' % rng.randint(1, files), True),
-            ('during extraction: creating a file in staging', 'open|.staging.|%d' % rng.randint(1, files), False),
+            ('during extraction: creating a file in staging', 'open|/|%d' % rng.randint(1, in_subfolders), True),
+            ('during extraction: creating a file in staging', 'open|/|%d' % rng.randint(1, in_subfolders), False),
             ('renaming the marker into place (step 1)', 'os.rename||1', True),
             ('setting the old install aside (rename step 2)', 'os.rename||2', True),
             ('renaming staging to the model folder (rename step 3)', 'os.rename||3', True),

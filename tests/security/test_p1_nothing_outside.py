@@ -169,3 +169,44 @@ def test_catalog_install_as_root_gives_the_student_the_tree(lab, upstream):
                 assert st.st_mode & 0o777 == 0o755, name
     again = run(lab.params(name=PC, url=upstream.url_for(PC + '.tar.gz'), mode='u=rw,g=r,o=r'))
     assert not again.failed and again.result['changed'] is False, again
+
+
+def pipeline_params(lab, src, dest, **kw):
+    out = dict(src=str(src), dest=str(dest), num_classes=6, owner=lab.user, group=lab.group)
+    out.update(kw)
+    return out
+
+
+@pytest.mark.parametrize('plant,words', [
+    ('mkdir -p training/p && ln -s {outside}/dir training/p/m', 'link made by another user'),
+    ('mkdir -p training/p/m && ln -s {outside}/victim.txt training/p/m/pipeline.config', 'not a regular file'),
+    ('mkdir -p training/p/m && ln {outside}/shared.txt training/p/m/pipeline.config', None),
+], ids=['folder-link', 'file-link', 'hard-link'])
+def test_pipeline_config_never_writes_through_a_students_link(lab, upstream, plant, words):
+    """The training folders are the student's too: a link planted on the way to dest is refused, never followed; a
+    hard link is replaced by a new file (the name is rewritten, the linked file never is)."""
+    folder = installed(lab, upstream)
+    (lab.outside / 'shared.txt').write_bytes((folder / 'pipeline.config').read_bytes())
+    lab.remember_outside()
+    lab.as_student(plant.format(outside=lab.outside))
+    dest = lab.dest / 'training' / 'p' / 'm' / 'pipeline.config'
+    out = run(pipeline_params(lab, folder / 'pipeline.config', dest, enforce=True),
+              module='labfleet.zoo.pipeline_config', diff=True)
+    if words:
+        assert out.failed and words in out.msg, out
+    else:
+        assert not out.failed and out.result['action'] == 'enforced', out
+        assert dest.stat().st_nlink == 1 and dest.stat().st_uid == lab.uid
+    assert 'root owns me' not in out.text  # nothing of root's file was read into a diff either
+    assert lab.changes_outside() == []
+
+
+def test_pipeline_config_does_not_read_a_linked_src(lab, upstream):
+    folder = installed(lab, upstream)
+    lab.as_student('rm %s/pipeline.config && ln -s %s %s/pipeline.config' % (folder, lab.outside / 'victim.txt',
+                                                                             folder))
+    out = run(pipeline_params(lab, folder / 'pipeline.config', lab.dest / 'train.config'),
+              module='labfleet.zoo.pipeline_config', diff=True)
+    assert out.failed and 'not a regular file' in out.msg, out
+    assert 'root owns me' not in out.text
+    assert lab.changes_outside() == [] and not (lab.dest / 'train.config').exists()

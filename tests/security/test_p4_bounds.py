@@ -39,7 +39,7 @@ def test_a_trickling_mirror_is_given_up_within_timeout_times_retries(lab, mirror
 
 
 def deep_tar(levels):
-    name = TOP + '/' + '/'.join('d' for _ in range(levels)) + '/f'
+    name = TOP + '/' + 'd/' * levels + 'f'
     return archives.tgz([directory(TOP), member(name, b'x')])
 
 

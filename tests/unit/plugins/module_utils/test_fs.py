@@ -60,9 +60,12 @@ def test_remove_tree_keeps_what_another_user_owns_and_never_follows(tmp_path):
     tree.mkdir(parents=True)
     (tree / 'f').write_text('x')
     (tree / 'link').symlink_to(outside)
+
+    def theirs(rel, _st):
+        return not rel.endswith('f')  # pretend f is someone else's
+
     fd = os.open(str(tmp_path), os.O_RDONLY)
     try:
-        theirs = lambda rel, st: not rel.endswith('f')  # noqa: E731  (pretend f is someone else's)
         assert _fs.remove_tree(fd, 'tree', mine=theirs) == ['a/b/f', 'a/b', 'a', '']
         assert _fs.remove_tree(fd, 'tree') == []
     finally:

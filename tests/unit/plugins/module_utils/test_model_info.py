@@ -10,7 +10,8 @@ from synthetic_zoo import build_archive
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import NO_MARKER, inspect
+from ansible_collections.labfleet.zoo.plugins.module_utils._install import NO_MARKER
+from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import inspect
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
 PC = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'

@@ -95,14 +95,7 @@ def observe_at(spec, dest_fd):
 
 def _read_marker(parent_fd, name):
     """The valid marker of the real folder ``name`` whose marker names it as its top directory, or None."""
-    try:
-        fd = _fs.open_dir(parent_fd, name)
-    except OSError:
-        return None
-    try:
-        record = _manifest.read_at(fd)
-    finally:
-        os.close(fd)
+    record = _tree_record(parent_fd, name)
     return record if record is not None and record['top_dir'] == name else None
 
 
@@ -141,6 +134,7 @@ class Workspace(object):
         self.spec, self.blocking, self.create = spec, blocking, create
         self.dest_fd = self.work_fd = self.lock_fd = None
         self.acquired = False
+        self.replaced = []  # lock entries that were not ours, replaced
 
     def __enter__(self):
         try:
@@ -181,22 +175,30 @@ class Workspace(object):
                            'Remove it (rm %s) and run again.' % (self._where(), _fs.kind(st), self._where()))
 
     def _lock_file(self):
+        """The lock file, made by this user: anything else by that name (a link, a FIFO, someone else's file, an
+        older run's file of another user) is replaced once, never followed or opened; a folder is refused."""
         name = self.spec.key + '.lock'
+        where = self._where(name)
+        st = _fs.lstat(self.work_fd, name)
+        if st is not None and not (stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_nlink == 1):
+            if stat.S_ISDIR(st.st_mode):
+                raise ZooError('the lock file %s is a folder: labfleet.zoo will not use or delete it. Remove it '
+                               '(rm -r %s) and run again.' % (where, where))
+            os.unlink(name, dir_fd=self.work_fd)  # unlink never follows: a link goes, its target stays
+            self.replaced.append('%s (%s owned by uid %d)' % (where, _fs.kind(st), st.st_uid))
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _fs.O_CLOEXEC
+        if st is not None and self.replaced:
+            flags |= os.O_EXCL  # whoever makes it again first, it is not us: refuse below
         try:
             fd = os.open(name, flags, 0o600, dir_fd=self.work_fd)
         except OSError as e:
-            st = _fs.lstat(self.work_fd, name)
-            why = 'is %s' % _fs.kind(st) if e.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO) else \
-                'cannot be opened (%s)' % (e.strerror or e)
-            raise ZooError('the lock file %s %s: labfleet.zoo will not follow or replace it. Remove it (rm %s) '
-                           'and run again.' % (self._where(name), why, self._where(name)))
+            raise ZooError('the lock file %s cannot be made (%s): something else took its name while it was '
+                           'replaced. Remove it (rm %s) and run again.' % (where, e.strerror or e, where))
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink != 1:
             os.close(fd)
-            raise ZooError('the lock file %s was not made by labfleet.zoo for this user (%s owned by uid %d, %d '
-                           'links): it is not used. Remove it (rm %s) and run again.'
-                           % (self._where(name), _fs.kind(st), st.st_uid, st.st_nlink, self._where(name)))
+            raise ZooError('the lock file %s is not the one labfleet.zoo made (%s owned by uid %d): it is not '
+                           'used. Remove it (rm %s) and run again.' % (where, _fs.kind(st), st.st_uid, where))
         return fd
 
     # ------------------------------------------------------------ the work folder's entries of this model
@@ -333,6 +335,7 @@ class Installer(object):
         if self.check_mode:
             return self._result(before, True, _action(before), before.path, before.record or {})
         with Workspace(self.spec) as ws:
+            self._note_replaced(ws)
             if self.spec.size:  # the catalog's size: true for every source, so the run stops here
                 need_space(ws.dest_fd, self.spec.size, 'model %s' % self.spec.key, self.spec.dest)
             current = self._recover(ws, observe_at(self.spec, ws.dest_fd))
@@ -346,9 +349,14 @@ class Installer(object):
             self.kept.extend(ws.clean())
         return self._result(before, True, _action(before), path, record)
 
+    def _note_replaced(self, ws):
+        self.warnings.extend('model %s: replaced %s, which was not the lock file labfleet.zoo made'
+                             % (self.spec.key, r) for r in ws.replaced)
+
     def _sweep(self):
         """On a no-op rerun, clean what a killed run left, without waiting: a held lock means a live run owns it."""
         with Workspace(self.spec, blocking=False, create=False) as ws:
+            self._note_replaced(ws)
             if ws.acquired:
                 self.kept.extend(ws.clean())
 
@@ -410,6 +418,7 @@ class Installer(object):
             return self._result(before, False, 'absent', before.path, {})
         if not self.check_mode:
             with Workspace(self.spec) as ws:
+                self._note_replaced(ws)
                 current = observe_at(self.spec, ws.dest_fd)
                 if current.record is not None:
                     holder = ws.move_aside(os.path.basename(current.path), OLD)

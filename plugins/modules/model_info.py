@@ -181,6 +181,7 @@ models:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
 from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import inspect
 
 
@@ -195,6 +196,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    module.no_log_values.update(secrets_of([module.params['upstream'] or '']))
     try:
         result = inspect(module.params['dest'], module.params['name'], module.params['verify'],
                          upstream=module.params['upstream'], checksums=module.params['checksums'])

@@ -33,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / 'tests' / 'unit' / 'plugins' / 'module_utils'
-for _path in (REPO / 'tools', REPO / 'collections', UNIT):
+for _path in (REPO / 'tools', REPO / 'collections', REPO / 'tests', UNIT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
@@ -42,6 +42,7 @@ for _path in (REPO / 'tools', REPO / 'collections', UNIT):
 from test_unpack import ABS_TARGET, D, F, HOSTILE, TOP, snapshot, tgz_bytes, zoo_members  # noqa: E402
 from test_install import work_entries  # noqa: E402
 
+from support.lab import ansible_env  # noqa: E402  (the one Ansible environment of the tests)
 from synthetic_zoo import archive_info, build_archive  # noqa: E402
 import zoo_server  # noqa: E402
 from zoo_server import ZooServer, ignore_range, reset, short, stall, status  # noqa: E402
@@ -159,16 +160,6 @@ def free_bytes(path):
 
 
 # ---------------------------------------------------------------- running the real module
-
-def ansible_env(**extra):
-    # ansible-core has no JSON stdout callback (ansible.posix has): the repo's test-only one, as the integration tests.
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='test_json',
-               ANSIBLE_CALLBACK_PLUGINS=str(REPO / 'tests' / 'callback_plugins'),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_DEPRECATION_WARNINGS='0')
-    env.update(extra)
-    return env
-
 
 def run_module(args, check=False, timeout=300):
     """``ansible localhost -m labfleet.zoo.model -a <json>``; returns (rc, task result dict, stdout+stderr)."""

@@ -121,15 +121,28 @@ def test_work_folder_replaced_by_a_link_is_refused(lab, upstream):
 
 
 @pytest.mark.parametrize('plant', ['ln -s {outside}/dir/created .labfleet-zoo/{key}.lock',
+                                   'ln -s {outside}/victim.txt .labfleet-zoo/{key}.lock',
                                    'mkfifo .labfleet-zoo/{key}.lock',
                                    'touch .labfleet-zoo/{key}.lock'],
-                         ids=['symlink', 'fifo', 'student-file'])
-def test_planted_lock_file_is_refused_never_followed_never_waited_on(lab, upstream, plant):
+                         ids=['dangling-symlink', 'symlink', 'fifo', 'student-file'])
+def test_planted_lock_file_is_replaced_never_followed_never_waited_on(lab, upstream, plant):
+    """Whatever the student put at the lock's name (the student owns .labfleet-zoo here, as after runs made
+    without become): it is replaced, said so, and the install goes on; its target is never touched."""
     lab.as_student('mkdir .labfleet-zoo && ' + plant.format(outside=lab.outside, key=KEY))
     out = rerun(lab, upstream, timeout=2)
-    assert out.failed and 'lock file' in out.msg and 'Remove it' in out.msg, out
+    assert not out.failed and out.result['action'] == 'installed', out
+    assert any('not the lock file labfleet.zoo made' in w for w in out.result['warnings']), out
+    st = os.lstat(str(lab.work / (KEY + '.lock')))
+    assert st.st_uid == 0 and st.st_mode & 0o777 == 0o600
     assert not (lab.outside / 'dir' / 'created').exists()
     assert lab.changes_outside() == []
+
+
+def test_a_folder_at_the_lock_name_is_refused(lab, upstream):
+    lab.as_student('mkdir -p .labfleet-zoo/%s.lock/inside' % KEY)
+    out = rerun(lab, upstream)
+    assert out.failed and 'is a folder' in out.msg and 'Remove it' in out.msg, out
+    assert (lab.work / (KEY + '.lock') / 'inside').is_dir()
 
 
 def test_planted_links_in_the_work_folder_are_not_followed(lab, upstream):

@@ -116,12 +116,13 @@ HOSTILE_PROPERTIES = (
 )
 
 
-def hostile_lab(work):
-    """Run tests/security; returns ({property: (held, attacks, skipped)}, problems)."""
+def hostile_lab(work, select=None):
+    """Run tests/security (``select``: a pytest -k expression); returns ({property: (held, attacks, skipped)},
+    problems)."""
     report = Path(work) / 'hostile.xml'
-    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', str(REPO / 'tests' /
-                           'security'), '--junitxml', str(report)], cwd=str(REPO), capture_output=True, text=True,
-                          check=False)
+    cmd = [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', str(REPO / 'tests' / 'security'),
+           '--junitxml', str(report)] + (['-k', select] if select else [])
+    proc = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, check=False)
     counts, problems = {}, []
     if not report.exists():
         return counts, ['hostile lab: pytest did not run (%s)' % proc.stderr.strip()[-500:]]
@@ -142,10 +143,12 @@ def hostile_lab(work):
     return counts, problems
 
 
-def hostile_rows(counts):
+def hostile_rows(counts, selected=False):
     table = []
     for number, title in HOSTILE_PROPERTIES:
         held, attacks, skipped = counts.get(number, (0, 0, 0))
+        if selected and not attacks:
+            continue  # not in the selection
         note = ' (%d skipped: not root)' % skipped if skipped else ''
         table.append(('hostile lab %d: %s' % (number, title), '%d of %d attacks held%s' % (held, attacks, note),
                       '>= 1, all', attacks >= 1 and held + skipped == attacks))
@@ -177,6 +180,8 @@ def main(argv=None):
     parser.add_argument('--work', help='scratch folder (default: a temporary one, removed afterwards)')
     parser.add_argument('--only', help='comma-separated scenarios: %s,hostile-lab'
                         % ','.join(s[0] for s in scenarios.SCENARIOS))
+    parser.add_argument('--hostile-k', metavar='EXPR', help='run only the hostile-lab attacks matching this pytest '
+                        '-k expression (default: all of tests/security)')
     parser.add_argument('-v', '--verbose', action='store_true', help='print every scenario\'s details too')
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else scenarios.default_seed()
@@ -203,12 +208,12 @@ def main(argv=None):
         hostile = None
         if not only or 'hostile-lab' in only:
             print('running hostile lab (tests/security) ...', file=sys.stderr, flush=True)
-            hostile, found = hostile_lab(work)
+            hostile, found = hostile_lab(work, args.hostile_k)
             problems += found
     finally:
         if not args.work:
             shutil.rmtree(str(work), ignore_errors=True)
-    table = rows(outcomes) + (hostile_rows(hostile) if hostile is not None else [])
+    table = rows(outcomes) + (hostile_rows(hostile, bool(args.hostile_k)) if hostile is not None else [])
     print(render(table, seed, problems, time.monotonic() - started))
     for problem in problems:
         print('  - ' + problem)

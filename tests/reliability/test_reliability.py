@@ -158,8 +158,9 @@ ROWS = ('network faults injected', 'installs verified', 'kills survived', 'hosti
 
 
 def test_report_quick_prints_one_table(tmp_path, seed):
+    # The whole hostile lab runs as tests/security; here its block is shown for one property (the credentials).
     proc = subprocess.run([sys.executable, str(REPO / 'tools' / 'reliability_report.py'), '--quick',
-                           '--seed', str(seed), '--work', str(tmp_path)],
+                           '--seed', str(seed), '--work', str(tmp_path), '--hostile-k', 'test_p7_'],
                           capture_output=True, text=True, timeout=600, check=False)
     text = proc.stdout
     assert 'seed %d' % seed in text, text + proc.stderr
@@ -175,6 +176,7 @@ def test_report_quick_prints_one_table(tmp_path, seed):
     assert value('bytes written outside dest') == '0'
     assert value('student files changed').split()[0] == '0'
     assert value('concurrent downloads').split()[0] == '1'
+    assert re.match(r'(\d+) of \1 attacks held', value('hostile lab 7: credentials never leak')), text
     assert int(re.match(r'(\d+)', value('kills survived')).group(1)) >= 10
     # The exit status says whether every property held; the problems are listed under the table.
     listed = 'problems found: 0' in text

@@ -23,7 +23,6 @@ Invariants (dest and everything in it may be in a student's hands while this run
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 import stat

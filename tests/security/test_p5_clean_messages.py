@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import stat
 import subprocess
 
@@ -111,9 +112,13 @@ def test_unreadable_files_under_full_verify_are_named(lab, upstream):
     result = lab.install(url, owner=None, group=None)  # root's files in the student's folder
     victim = lab.model(KEY) / 'pipeline.config'
     os.chmod(str(victim), 0o600)
+    # The checkout may sit in a folder the student cannot enter (a CI clone in mktemp -d): give it a copy.
+    lib = lab.root / 'lib'
+    shutil.copytree(str(REPO / 'plugins' / 'module_utils'),
+                    str(lib / 'ansible_collections' / 'labfleet' / 'zoo' / 'plugins' / 'module_utils'))
     code = ('import json, sys; sys.path.insert(0, %r); '
             'from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import inspect; '
-            'print(json.dumps(inspect(%r, [], "full")))' % (str(REPO / 'collections'), str(lab.dest)))
+            'print(json.dumps(inspect(%r, [], "full")))' % (str(lib), str(lab.dest)))
     proc = subprocess.run(['/usr/bin/python3', '-c', code], user=lab.uid, group=lab.gid, extra_groups=[],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -4,8 +4,8 @@
 """Filesystem work below directory file descriptors, in trees that another user controls.
 
 Invariants (the module runs as root inside a student's home):
-- Only ``dest`` itself is opened by path, following links (the admin chose it, as cp and tar follow theirs).
-  Every name below it is opened one component at a time with ``O_NOFOLLOW`` relative to its parent's descriptor,
+- Only ``dest`` itself is opened by path (:func:`open_dest`), following the links on the way that root or this
+  process's user made (the admin's, as cp and tar follow theirs), never one another user planted. Every name below it is opened one component at a time with ``O_NOFOLLOW`` relative to its parent's descriptor,
   so a link planted anywhere is seen as a link and never followed, and a folder renamed under our feet keeps
   being the one we opened.
 - Relative paths that come from a file the user can edit pass :func:`check_rel` before they are used.
@@ -80,9 +80,13 @@ def check_rel(rel):
     return rel_problem(rel) is None
 
 
-def open_dest(path):
-    """The descriptor of ``dest`` (links followed: the admin's choice)."""
-    return os.open(path, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+def open_dest(path, create=False):
+    """The descriptor of the folder ``dest``: links on the way are followed when root or this user made them
+    (the admin's), refused when another user did (a student swapping ``pre_trained`` for a link); see
+    :func:`open_parent`. ``create`` makes missing folders (0755)."""
+    fd, last = open_parent(os.path.join(path, '.labfleet-zoo-probe'), create=create)
+    del last
+    return fd
 
 
 def open_dir(dir_fd, name):
@@ -371,8 +375,8 @@ def attrs_from(owner=None, group=None, mode=None, symbolic=None):
 def open_parent(path, create=False, max_links=40):
     """(descriptor of the folder holding ``path``, last component), resolved from ``/`` one component at a time.
 
-    A link is followed only when it belongs to this process's user (as root: links root made, like ``/home`` ->
-    ``/data/home``); a link someone else planted anywhere on the way is refused (OSError ELOOP), as the kernel's
+    A link is followed only when root or this process's user made it (``/home`` -> ``/data/home``, an admin's
+    link); a link another user planted anywhere on the way is refused (OSError ELOOP), as the kernel's
     ``protected_symlinks`` does in sticky folders. ``create`` makes missing folders (mode 0755) on the way.
     """
     if not os.path.isabs(path):
@@ -401,7 +405,7 @@ def open_parent(path, create=False, max_links=40):
                 st = lstat(fd, name)
             if st is not None and stat.S_ISLNK(st.st_mode):
                 links += 1
-                if st.st_uid != os.geteuid() or links > max_links:
+                if st.st_uid not in (0, os.geteuid()) or links > max_links:
                     raise OSError(errno.ELOOP, 'a link made by another user (uid %d) is not followed' % st.st_uid,
                                   name)
                 target = os.readlink(name, dir_fd=fd)

@@ -137,9 +137,10 @@ class Workspace(object):
 
     def __enter__(self):
         try:
-            if self.create:
-                os.makedirs(self.spec.dest, 0o755, exist_ok=True)
-            self.dest_fd = _fs.open_dest(self.spec.dest)
+            try:
+                self.dest_fd = _fs.open_dest(self.spec.dest, create=self.create)
+            except OSError as e:
+                raise ZooError('cannot open the models folder %s: %s' % (self.spec.dest, _os_error(e)))
             self.work_fd = self._work_dir()
             self.lock_fd = self._lock_file()
             try:

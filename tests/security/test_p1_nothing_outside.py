@@ -223,3 +223,14 @@ def test_pipeline_config_does_not_read_a_linked_src(lab, upstream):
     assert out.failed and 'not a regular file' in out.msg, out
     assert 'root owns me' not in out.text
     assert lab.changes_outside() == [] and not (lab.dest / 'train.config').exists()
+
+
+def test_dest_swapped_for_a_students_link_is_refused(lab, upstream):
+    """The student owns ~/tod_tf2 and may swap pre_trained for a link: root follows the admin's links only."""
+    lab.as_student('cd .. && mv pre_trained pre_trained.mine && ln -s %s pre_trained' % (lab.outside / 'dir'))
+    for state in ('present', 'absent'):
+        out = rerun(lab, upstream, state=state)
+        assert out.failed and 'link made by another user' in out.msg, out
+    info = run({'dest': str(lab.dest), 'verify': 'full'}, module='labfleet.zoo.model_info')
+    assert not info.failed and info.result['models'] == [], info
+    assert lab.changes_outside() == []

@@ -129,8 +129,8 @@ notes:
   - Targets need Python 3.8 or newer and its standard library only.
   - Free space is checked before downloading when the archive size is known (catalog or C(Content-Length)).
   - Safe as root in a folder that a student owns (the README's threat model). Links on the way to O(dest) are
-    followed only when root (or the user running the module) made them; below O(dest) nothing is followed; planted links, edited markers and files linked in are refused or set
-    aside, never used. Only the model's folder and C(<dest>/.labfleet-zoo/) are written.
+    followed only when root (or the user running the module) made them; below O(dest) nothing is followed;
+    planted links, edited markers and files linked in are refused or set aside, never used. Only the model's folder and C(<dest>/.labfleet-zoo/) are written.
   - A folder at the model's path that is not an install of this module (no valid marker) is moved to
     C(<dest>/.labfleet-zoo/<name>.aside.<random>/), never deleted, and reported (RV(set_aside)). Files found in an
     install's folder that it did not put there are kept in C(<dest>/.labfleet-zoo/<name>.kept.<random>/)

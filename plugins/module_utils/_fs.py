@@ -5,7 +5,8 @@
 
 Invariants (the module runs as root inside a student's home):
 - Only ``dest`` itself is opened by path (:func:`open_dest`), following the links on the way that root or this
-  process's user made (the admin's, as cp and tar follow theirs), never one another user planted. Every name below it is opened one component at a time with ``O_NOFOLLOW`` relative to its parent's descriptor,
+  process's user made (the admin's, as cp and tar follow theirs), never one another user planted.
+  Every name below it is opened one component at a time with ``O_NOFOLLOW`` relative to its parent's descriptor,
   so a link planted anywhere is seen as a link and never followed, and a folder renamed under our feet keeps
   being the one we opened.
 - Relative paths that come from a file the user can edit pass :func:`check_rel` before they are used.

@@ -270,11 +270,3 @@ def _unlink_file(walker, parts, fd=None):
             os.unlink(parts[-1], dir_fd=parent)
     except OSError:
         pass
-
-
-def tree(folder, record):
-    """Every path of the install (folder, its directories, its files), parents first."""
-    paths = [folder]
-    paths.extend(os.path.join(folder, rel) for rel in sorted(record.get('dirs', ())))
-    paths.extend(os.path.join(folder, rel) for rel in sorted(record['files']))
-    return paths

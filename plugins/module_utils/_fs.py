@@ -76,6 +76,12 @@ def rel_problem(rel):
     return None
 
 
+def os_error(e):
+    """An OSError as a short text: its reason and, when it names one, the file (cut, serialisable)."""
+    where = ' (%s)' % text(e.filename) if getattr(e, 'filename', None) else ''
+    return '%s%s' % (e.strerror or e, where)
+
+
 def check_rel(rel):
     """True when ``rel`` is relative, normalised, bounded, free of ``..`` and NUL."""
     return rel_problem(rel) is None

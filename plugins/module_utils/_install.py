@@ -140,7 +140,7 @@ class Workspace(object):
             try:
                 self.dest_fd = _fs.open_dest(self.spec.dest, create=self.create)
             except OSError as e:
-                raise ZooError('cannot open the models folder %s: %s' % (self.spec.dest, _os_error(e)))
+                raise ZooError('cannot open the models folder %s: %s' % (self.spec.dest, _fs.os_error(e)))
             self.work_fd = self._work_dir()
             self.lock_fd = self._lock_file()
             try:
@@ -318,13 +318,13 @@ class Installer(object):
         try:
             return self._present()
         except OSError as e:
-            raise ZooError('cannot install %s in %s: %s' % (self.spec.key, self.spec.dest, _os_error(e)))
+            raise ZooError('cannot install %s in %s: %s' % (self.spec.key, self.spec.dest, _fs.os_error(e)))
 
     def absent(self):
         try:
             return self._absent()
         except OSError as e:
-            raise ZooError('cannot remove %s from %s: %s' % (self.spec.key, self.spec.dest, _os_error(e)))
+            raise ZooError('cannot remove %s from %s: %s' % (self.spec.key, self.spec.dest, _fs.os_error(e)))
 
     def _present(self):
         before = observe(self.spec)
@@ -574,11 +574,6 @@ class Installer(object):
         out.extend('model %s: files that labfleet.zoo did not install were kept in %s (nothing of them deleted)'
                    % (self.spec.key, p) for p in self.kept)
         return out
-
-
-def _os_error(e):
-    where = ' (%s)' % _fs.text(e.filename) if getattr(e, 'filename', None) else ''
-    return '%s%s' % (e.strerror or e, where)
 
 
 def _action(state):

@@ -51,8 +51,7 @@ def inspect(dest, names=(), verify='quick', upstream=None, checksums=None):
     try:
         return _inspect(dest, names, verify, upstream, checksums)
     except OSError as e:
-        raise ZooError('cannot inspect the models in %s: %s%s' % (dest, e.strerror or e, ' (%s)' % _fs.text(
-            e.filename) if getattr(e, 'filename', None) else ''))
+        raise ZooError('cannot inspect the models in %s: %s' % (dest, _fs.os_error(e)))
 
 
 def _inspect(dest, names=(), verify='quick', upstream=None, checksums=None):

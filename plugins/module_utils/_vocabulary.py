@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labfleet.zoo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The words labfleet.zoo uses for what it found and what it did, defined once.
+
+The module_utils return these words, the recap callback counts them, the workstation role's record and the lab
+report show them; each of those imports (or is handed) this file's tuples rather than spelling the words again.
+"""
+
+from __future__ import annotations
+
+# What labfleet.zoo.model did to one model (its RV action).
+INSTALLED = 'installed'      # nothing of ours was there (or another archive was): installed from an archive
+REPAIRED = 'repaired'        # a damaged install of the same archive was installed again
+ATTRIBUTES = 'attributes'    # the files were intact; only their owner, group or mode were restored
+UNCHANGED = 'unchanged'      # nothing to do
+REMOVED = 'removed'          # state=absent removed an install
+ABSENT = 'absent'            # state=absent and nothing of ours was there
+MODEL_ACTIONS = (INSTALLED, REPAIRED, ATTRIBUTES, UNCHANGED, REMOVED, ABSENT)
+
+# What labfleet.zoo.archive did to one archive file.
+DOWNLOADED = 'downloaded'    # the file was not there: downloaded
+ARCHIVE_ACTIONS = (DOWNLOADED, REPAIRED, ATTRIBUTES, UNCHANGED)
+
+# What labfleet.zoo.model_info found for one model.
+INTACT = 'intact'
+DAMAGED = 'damaged'
+MISSING = 'missing'
+MODEL_STATES = (INTACT, DAMAGED, MISSING)
+
+# A model whose task failed, as the record and the recap count it.
+FAILED = 'failed'
+
+# Actions that changed something on the host.
+CHANGING = frozenset((INSTALLED, REPAIRED, ATTRIBUTES, REMOVED, DOWNLOADED))

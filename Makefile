@@ -4,6 +4,9 @@ PYTHON3 ?= python3
 PY = $(VENV)/bin/python
 # Re-made whenever requirements.txt changes; `make venv` is a no-op otherwise.
 VENV_STAMP = $(VENV)/.requirements.stamp
+# ansible.cfg's collections_path (./collections) finds this checkout as labfleet.zoo through this link to the root.
+# It is made here, never committed: a committed link to a directory fails `ansible-test sanity` (symlinks test).
+COLLECTION_LINK = collections/ansible_collections/labfleet/zoo
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not slow"'; the options live in pytest.ini.
 PYTEST_ARGS ?=
 
@@ -15,7 +18,14 @@ help: ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(firstword $(MAKEFILE_LIST)) | \
 		awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
-venv: $(VENV_STAMP) ## create the project venv (VENV, default .venv) with the pinned controller dependencies (requirements.txt)
+venv: $(VENV_STAMP) ## create the project venv (VENV, default .venv: requirements.txt) and the collections/ link to the root
+	@if [ -e $(COLLECTION_LINK) ] && [ ! -L $(COLLECTION_LINK) ]; then \
+		echo 'make venv: $(COLLECTION_LINK) is not a link to this checkout: move it away' >&2; exit 1; \
+	fi
+	@if [ "$$(readlink $(COLLECTION_LINK) 2>/dev/null)" != ../../.. ]; then \
+		mkdir -p $(dir $(COLLECTION_LINK)) && ln -sfn ../../.. $(COLLECTION_LINK) && \
+		echo 'linked $(COLLECTION_LINK) -> ../../.. (labfleet.zoo for ansible.cfg collections_path)'; \
+	fi
 
 $(VENV_STAMP): requirements.txt
 	$(PY) -c '' 2>/dev/null || $(PYTHON3) -m venv --clear $(VENV)

@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Ansible ecosystem checks, in CI: yamllint, ansible-lint (production profile), antsibull-changelog lint,
-ansible-test sanity and units (tools/sanity.py), and a Galaxy round trip (build, install into a clean path, run a
-playbook that uses labfleet.zoo.model from that install only).
+ansible-test sanity and units run the standard way in a plain copy at ansible_collections/labfleet/zoo, and a Galaxy
+round trip (build, install into a clean path, run a playbook that uses labfleet.zoo.model from that install only).
 
 Every check runs the real tool and asserts its exit status; a few also feed the tool a known-bad input first, so a
 configuration that silently checks nothing fails here.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -110,22 +111,138 @@ def test_changelog_fragments_lint():
 
 
 # ansible-test --------------------------------------------------------------------------------------------------------
+# Run the standard way: a plain copy of the checkout at <tmp>/ansible_collections/labfleet/zoo/, then `ansible-test
+# sanity` and `ansible-test units` in it, nothing else. The one environment workaround is .ci/ansible-test-bootstrap.py
+# (ansible-test's get-pip host is unreachable here); it writes under ~/.ansible/test/cache only.
+
+ANSIBLE_TEST_BOOTSTRAP = REPO / '.ci' / 'ansible-test-bootstrap.py'
+
+
+def committable_files(repo):
+    """The files a commit of the working tree would hold: tracked or untracked-not-ignored, minus deleted ones."""
+    def ls(*args):
+        out = subprocess.run(['git', 'ls-files', '-z'] + list(args), cwd=str(repo), check=True,
+                             capture_output=True).stdout.decode('utf-8')
+        return set(name for name in out.split('\0') if name)
+    return sorted(ls('--cached', '--others', '--exclude-standard') - ls('--deleted'))
+
+
+def copy_checkout(repo, dest):
+    """Copy the committable files of ``repo`` into ``dest`` (symlinks as symlinks); returns ``dest``."""
+    for rel in committable_files(repo):
+        src, dst = repo / rel, dest / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(str(src)), str(dst))
+        else:
+            shutil.copy2(str(src), str(dst))
+    return dest
+
+
+def plain_copy(repo, root):
+    """``root/ansible_collections/labfleet/zoo``: what `git clone` of the working tree (as if committed) gives.
+
+    A git repository of its own, so ansible-test lists the files through git and .gitignore as in a real clone; no
+    `make venv` has run there, so the collections/ link does not exist.
+    """
+    dest = copy_checkout(repo, root / 'ansible_collections' / NAMESPACE / NAME)
+    subprocess.run(['git', 'init', '-q', str(dest)], check=True)
+    return dest
+
+
+def ansible_test(args, cwd, python_dirs=(), timeout=900):
+    """`ansible-test <args> --color no` in ``cwd``; ``python_dirs`` go first on PATH (where ansible-test finds
+    pythonX.Y)."""
+    env = dict(os.environ)
+    env['PATH'] = os.pathsep.join([str(d) for d in python_dirs] + [str(BIN), env.get('PATH', '')])
+    return run([tool('ansible-test')] + list(args) + ['--color', 'no'], cwd=cwd, env=env, timeout=timeout)
+
+
+def python_dir(version):
+    """The directory of a working ``python<version>``: on PATH (a pyenv shim may be there without working), else a
+    pyenv install; None when there is none."""
+    name = 'python%s' % version
+    candidates = [Path(d) / name for d in os.environ.get('PATH', '').split(os.pathsep) if d]
+    pyenv = shutil.which('pyenv')
+    if pyenv:
+        root = subprocess.run([pyenv, 'root'], capture_output=True, text=True, check=False).stdout.strip()
+        if root:
+            candidates += sorted(Path(root).glob('versions/%s.*/bin/%s' % (version, name)))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(str(candidate), os.X_OK):
+            probe = subprocess.run([str(candidate), '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
+                                   capture_output=True, text=True, check=False)
+            if probe.returncode == 0 and probe.stdout.strip() == version:
+                return candidate.parent
+    return None
+
+
+@pytest.fixture(scope='module')
+def collection_copy(tmp_path_factory):
+    proc = run([sys.executable, ANSIBLE_TEST_BOOTSTRAP])
+    assert proc.returncode == 0, '.ci/ansible-test-bootstrap.py failed'
+    return plain_copy(REPO, tmp_path_factory.mktemp('plain-copy'))
+
 
 def test_no_sanity_ignore_files():
     assert not list((REPO / 'tests' / 'sanity').glob('ignore*.txt'))
 
 
+def test_collections_link_is_not_committed():
+    """The in-tree link (ansible.cfg collections_path) is `make venv`'s: git neither tracks nor lists it."""
+    assert not [f for f in committable_files(REPO) if f == 'collections' or f.startswith('collections/')]
+    proc = run(['git', 'check-ignore', '-q', '--no-index', 'collections/ansible_collections/%s/%s' % (NAMESPACE, NAME)])
+    assert proc.returncode == 0, '.gitignore must ignore the collections/ link'
+
+
+def test_make_venv_links_a_fresh_clone(tmp_path):
+    """A fresh clone has no collections/ link; `make venv` makes it, and Ansible run from the clone (its ansible.cfg)
+    then resolves labfleet.zoo to the clone itself."""
+    clone = copy_checkout(REPO, tmp_path / 'labfleet-zoo')
+    link = clone / 'collections' / 'ansible_collections' / NAMESPACE / NAME
+    assert not os.path.lexists(str(link))
+    stamp = tmp_path / 'requirements.stamp'  # this venv is up to date: `make venv` only has the link to make
+    stamp.touch()
+    for run_number in (1, 2):  # the second run finds the link made and keeps it
+        proc = run(['make', 'venv', 'VENV=%s' % BIN.parent, 'VENV_STAMP=%s' % stamp], cwd=clone)
+        assert proc.returncode == 0, 'make venv (run %d) failed' % run_number
+        assert os.readlink(str(link)) == '../../..'
+    env = dict(os.environ, ANSIBLE_HOME=str(tmp_path / 'ansible_home'), NO_COLOR='1')
+    env.pop('ANSIBLE_CONFIG', None)
+    env.pop('ANSIBLE_COLLECTIONS_PATH', None)
+    proc = run([tool('ansible-doc'), '--json', '%s.%s.model' % (NAMESPACE, NAME)], cwd=clone, env=env)
+    assert proc.returncode == 0, 'ansible-doc run in the clone does not find labfleet.zoo.model'
+    doc = json.loads(proc.stdout[proc.stdout.index('{'):])
+    filename = Path(doc['%s.%s.model' % (NAMESPACE, NAME)]['doc']['filename']).resolve()
+    assert filename == (clone / 'plugins' / 'modules' / 'model.py').resolve(), filename
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
-def test_ansible_test_sanity_and_units(tmp_path):
-    """ansible-test sanity (every test, no ignore file) then ansible-test units, on a copy (tools/sanity.py).
+def test_ansible_test_sanity_the_standard_way(collection_copy):
+    """`ansible-test sanity --local --python 3.11` in a plain copy: every test, 0 errors, no ignore file.
 
     The first run on a machine builds ansible-test's virtual environments (~/.ansible/test): a few minutes.
     """
-    proc = run([sys.executable, REPO / 'tools' / 'sanity.py', '--root', tmp_path, '--units'], timeout=1100)
-    assert proc.returncode == 0, 'ansible-test failed (see the output above)'
+    assert not list((collection_copy / 'tests' / 'sanity').glob('ignore*.txt'))
+    proc = ansible_test(['sanity', '--local', '--python', '3.11'], cwd=collection_copy, timeout=1100)
+    assert proc.returncode == 0, 'ansible-test sanity failed (see the output above)'
     assert 'Running sanity test "validate-modules"' in proc.stdout
+    assert 'Running sanity test "symlinks"' in proc.stdout
     assert 'All targets skipped' not in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_ansible_test_units_the_standard_way(collection_copy):
+    """`ansible-test units --venv --python 3.11` in a plain copy: every unit test under tests/unit passes.
+
+    --venv: ansible-test installs its unit test requirements (pytest-xdist, pytest-mock...) in a venv of its own.
+    """
+    proc = ansible_test(['units', '--venv', '--python', '3.11'], cwd=collection_copy, timeout=1100)
+    assert proc.returncode == 0, 'ansible-test units failed (see the output above)'
+    assert 'Unit test module_utils with Python 3.11' in proc.stdout
+    assert 'Unit test controller with Python 3.11' in proc.stdout
 
 
 # Galaxy round trip ---------------------------------------------------------------------------------------------------

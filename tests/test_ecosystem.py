@@ -2,8 +2,9 @@
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Ansible ecosystem checks, in CI: yamllint, ansible-lint (production profile), antsibull-changelog lint,
-ansible-test sanity and units run the standard way in a plain copy at ansible_collections/labfleet/zoo, and a Galaxy
-round trip (build, install into a clean path, run a playbook that uses labfleet.zoo.model from that install only).
+ansible-test sanity and units run the standard way in a plain copy at ansible_collections/labfleet/zoo, the version
+claims (requires_ansible, the modules' target Python floor) against what is tested, and a Galaxy round trip (build,
+install into a clean path, run a playbook that uses labfleet.zoo.model from that install only).
 
 Every check runs the real tool and asserts its exit status; a few also feed the tool a known-bad input first, so a
 configuration that silently checks nothing fails here.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -243,6 +246,59 @@ def test_ansible_test_units_the_standard_way(collection_copy):
     assert proc.returncode == 0, 'ansible-test units failed (see the output above)'
     assert 'Unit test module_utils with Python 3.11' in proc.stdout
     assert 'Unit test controller with Python 3.11' in proc.stdout
+
+
+# Version claims ------------------------------------------------------------------------------------------------------
+# Each version the collection claims is the one its tests run with.
+
+def target_python_floor():
+    """The target Python floor the module docs state ("Targets need Python 3.8 or newer", "Python 3.8+")."""
+    claims = {}
+    for folder in ('modules', 'module_utils', 'doc_fragments'):
+        for path in sorted((REPO / 'plugins' / folder).glob('*.py')):
+            for version in re.findall(r'Python (\d+\.\d+)(?:\+| or newer)', path.read_text()):
+                claims.setdefault(version, []).append(path.relative_to(REPO).as_posix())
+    assert claims, 'no module states its target Python floor'
+    assert len(claims) == 1, 'the modules state different target Python floors: %s' % claims
+    return next(iter(claims))
+
+
+def pinned_ansible_core():
+    match = re.search(r'^ansible-core==(\d+)\.(\d+)\.\d+\s*$', (REPO / 'requirements.txt').read_text(), re.M)
+    assert match, 'requirements.txt must pin ansible-core==X.Y.Z'
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_requires_ansible_is_the_tested_ansible_core():
+    """meta/runtime.yml claims the ansible-core that every test runs with (requirements.txt), and no older one."""
+    from ansible.release import __version__ as running
+
+    major, minor = pinned_ansible_core()
+    assert tuple(int(n) for n in running.split('.')[:2]) == (major, minor), 'the tests run ansible-core %s' % running
+    runtime = yaml.safe_load((REPO / 'meta' / 'runtime.yml').read_text())
+    assert runtime['requires_ansible'] == '>=%d.%d.0' % (major, minor)
+
+
+@pytest.mark.parametrize('role', sorted(p.name for p in (REPO / 'roles').iterdir() if (p / 'meta' / 'main.yml').is_file()))
+def test_roles_claim_the_tested_ansible_core(role):
+    meta = yaml.safe_load((REPO / 'roles' / role / 'meta' / 'main.yml').read_text())
+    assert str(meta['galaxy_info']['min_ansible_version']) == '%d.%d' % pinned_ansible_core()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_modules_compile_and_import_on_the_target_python_floor(collection_copy):
+    """`ansible-test sanity --test compile --test import` on the documented target floor: every module and
+    module_utils file compiles and imports there (ansible-test runs only target code on a target-only Python)."""
+    floor = target_python_floor()
+    where = python_dir(floor)
+    assert where, ('no Python %s interpreter on this machine: the modules claim to run on it (install it, e.g. '
+                   '`pyenv install %s`)' % (floor, floor))
+    proc = ansible_test(['sanity', '--local', '--python', floor, '--test', 'compile', '--test', 'import'],
+                        cwd=collection_copy, python_dirs=[where])
+    assert proc.returncode == 0, 'ansible-test sanity on Python %s failed (see the output above)' % floor
+    assert 'Running sanity test "compile" on Python %s' % floor in proc.stdout
+    assert 'Running sanity test "import" on Python %s' % floor in proc.stdout
 
 
 # Galaxy round trip ---------------------------------------------------------------------------------------------------

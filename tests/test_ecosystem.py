@@ -341,7 +341,8 @@ def test_galaxy_tarball_contents(built_collection):
     tops = set(n.split('/')[0] for n in names)
     for required in ('MANIFEST.json', 'FILES.json', 'README.md', 'meta/runtime.yml', 'plugins/modules/model.py'):
         assert required in names, '%s missing from %s' % (required, built_collection.name)
-    for forbidden in ('collections', '.venv', '.cache', '.git', '.pytest_cache', 'build', 'dist'):
+    # tools/ is repository-only (developer scripts, test fixtures, teacher commands that need the checkout).
+    for forbidden in ('collections', 'tools', '.ci', '.venv', '.cache', '.git', '.pytest_cache', 'build', 'dist'):
         assert forbidden not in tops, '%s/ shipped in %s' % (forbidden, built_collection.name)
     assert not [n for n in names if n.startswith('tests/output') or '__pycache__' in n or n.endswith('.pyc')]
     assert not [n for n in names if n.endswith('.tar.gz')], 'an archive was shipped inside the collection'

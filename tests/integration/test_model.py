@@ -10,8 +10,6 @@ import yaml
 
 from playbook_run import BIN, PC_MODEL, REPO, ansible_env, run_playbook, task_results
 
-TARGET = REPO / 'tests' / 'integration' / 'targets' / 'model'
-
 
 def write_play(path, tasks, extra=''):
     path.write_text(textwrap.dedent('''\
@@ -21,21 +19,6 @@ def write_play(path, tasks, extra=''):
         %s  tasks:
         ''') % extra + textwrap.indent(yaml.safe_dump(tasks, sort_keys=False), '    '))
     return path
-
-
-def test_target_rhythm_diff_and_failures(zoo, tmp_path):
-    """The ansible-test style target: check → real → check → real, --diff, repairs, negative cases."""
-    play = tmp_path / 'play.yml'
-    play.write_text('- name: Run the model target\n  hosts: localhost\n  gather_facts: false\n'
-                    '  tasks:\n    - name: Include the target\n'
-                    '      ansible.builtin.include_tasks: %s/tasks/main.yml\n' % TARGET)
-    rc, out = run_playbook(play, {
-        'zoo_mirror': zoo.server.url, 'zoo_dest': str(tmp_path / 'pre_trained'),
-        'zoo_sha256': zoo.sha256[PC_MODEL], 'zoo_missing_url': zoo.server.url_for('no_such_model.tar.gz'),
-    })
-    failed = [(name, res.get('msg')) for name, res in task_results(out)
-              if res.get('failed') and name.startswith(('Check', 'Install', 'Repair', 'Remove'))]
-    assert rc == 0 and not failed, failed or out['stats']
 
 
 def test_must_show_first_run_changed_second_run_no_http_request(zoo, tmp_path):

@@ -163,14 +163,11 @@ def ansible_test(args, cwd, python_dirs=(), timeout=900):
 
 def python_dir(version):
     """The directory of a working ``python<version>``: on PATH (a pyenv shim may be there without working), else a
-    pyenv install; None when there is none."""
+    pyenv install (``$PYENV_ROOT`` or ``~/.pyenv``); None when there is none."""
     name = 'python%s' % version
     candidates = [Path(d) / name for d in os.environ.get('PATH', '').split(os.pathsep) if d]
-    pyenv = shutil.which('pyenv')
-    if pyenv:
-        root = subprocess.run([pyenv, 'root'], capture_output=True, text=True, check=False).stdout.strip()
-        if root:
-            candidates += sorted(Path(root).glob('versions/%s.*/bin/%s' % (version, name)))
+    for root in sorted(set([os.environ.get('PYENV_ROOT') or '', os.path.expanduser('~/.pyenv')]) - {''}):
+        candidates += sorted(Path(root).glob('versions/%s.*/bin/%s' % (version, name)))
     for candidate in candidates:
         if candidate.is_file() and os.access(str(candidate), os.X_OK):
             probe = subprocess.run([str(candidate), '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
@@ -299,6 +296,27 @@ def test_modules_compile_and_import_on_the_target_python_floor(collection_copy):
     assert proc.returncode == 0, 'ansible-test sanity on Python %s failed (see the output above)' % floor
     assert 'Running sanity test "compile" on Python %s' % floor in proc.stdout
     assert 'Running sanity test "import" on Python %s' % floor in proc.stdout
+
+
+# CI -----------------------------------------------------------------------------------------------------------------
+
+def test_ci_prints_the_time_of_each_tier(tmp_path):
+    """.ci/run asks pytest for a JUnit report and prints each tier's time from it with .ci/tier-durations.py."""
+    ci_run = (REPO / '.ci' / 'run').read_text()
+    assert '--junitxml=' in ci_run and '.ci/tier-durations.py' in ci_run
+    report = tmp_path / 'junit.xml'
+    report.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.unit.plugins.module_utils.test_fetch" name="a" time="1.5"/>'
+        '<testcase classname="tests.unit.tools.test_synthetic_zoo" name="b" time="0.5"><skipped/></testcase>'
+        '<testcase classname="tests.fleet.test_fleet" name="c" time="30"><failure message="x"/></testcase>'
+        '<testcase classname="tests.test_ecosystem" name="d" time="12.3"/>'
+        '</testsuite></testsuites>')
+    proc = run([sys.executable, REPO / '.ci' / 'tier-durations.py', report])
+    assert proc.returncode == 0
+    rows = [line.split() for line in proc.stdout.splitlines()[1:]]
+    assert rows == [['tests/fleet', '30.0', '1', '1', '0'], ['tests/test_ecosystem.py', '12.3', '1', '0', '0'],
+                    ['tests/unit', '2.0', '2', '0', '1'], ['all', 'tiers', '44.3', '4']]
 
 
 # Galaxy round trip ---------------------------------------------------------------------------------------------------

@@ -6,13 +6,22 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labfleet.zoo.plugins.filter.lab_models import lab_models, workstation_models
+from ansible_collections.labfleet.zoo.plugins.filter.lab_models import (SELECTION_DEFAULTS, lab_models,
+                                                                        workstation_models, workstation_profile)
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.plugin_utils import _lock
 
 DEFAULTS = {'workstation_profile': 'auto', 'workstation_models': [], 'workstation_models_pc': ['frcnn'],
             'workstation_models_pi': ['ssd320'], 'workstation_models_extra': []}
-ARCH = {'x86_64': 'pc', 'aarch64': 'pi', 'armv7l': 'pi'}
+
+
+@pytest.mark.parametrize('architecture, profile, expected', [
+    ('x86_64', 'auto', 'pc'), ('amd64', 'auto', 'pc'), ('armv6l', 'auto', 'pi'), ('armv7l', 'auto', 'pi'),
+    ('aarch64', 'auto', 'pi'), ('arm64', 'auto', 'pi'), ('riscv64', 'auto', 'unknown'), (None, 'auto', 'unknown'),
+    ('x86_64', 'pi', 'pi'), ('riscv64', 'pc', 'pc'),
+], ids=['x86_64', 'amd64', 'armv6l', 'armv7l', 'aarch64', 'arm64', 'other', 'no-facts', 'forced-pi', 'forced-pc'])
+def test_workstation_profile(architecture, profile, expected):
+    assert workstation_profile(architecture, profile) == expected
 
 
 @pytest.mark.parametrize('profile, models, extra, expected', [
@@ -40,15 +49,26 @@ def test_lab_models_union_after_profiles_and_host_vars():
         'pi02': {'workstation_profile': 'pi', 'workstation_models': ['ssd640']},
         'pi03': {'workstation_profile': 'pi', 'workstation_models_pi': ['ssd320', 'ssd640']},
     }
-    got = lab_models(list(hostvars), hostvars, DEFAULTS, arch_profiles=ARCH, extra=['centernet'])
+    got = lab_models(list(hostvars), hostvars, DEFAULTS, extra=['centernet'])
     assert got == [{'key': 'frcnn', 'hosts': ['pc01', 'pc02']}, {'key': 'effdet', 'hosts': ['pc01']},
                    {'key': 'ssd320', 'hosts': ['pi01', 'pi03']}, {'key': 'ssd640', 'hosts': ['pi02', 'pi03']},
                    {'key': 'centernet', 'hosts': []}]
 
 
 def test_lab_models_host_without_facts_counts_with_both_profiles():
-    assert lab_models(['new'], {'new': {}}, DEFAULTS, arch_profiles=ARCH) == [
+    assert lab_models(['new'], {'new': {}}, DEFAULTS) == [
         {'key': 'frcnn', 'hosts': ['new']}, {'key': 'ssd320', 'hosts': ['new']}]
+
+
+def test_lab_models_without_defaults_uses_the_workstation_roles():
+    """The mirror passes no defaults: a host that sets nothing gets the course's model of its profile."""
+    hostvars = {'pc01': {'ansible_facts': {'architecture': 'x86_64'}},
+                'pi01': {'ansible_facts': {'architecture': 'aarch64'}, 'workstation_models_extra': ['x']}}
+    pc, = SELECTION_DEFAULTS['workstation_models_pc']
+    pi, = SELECTION_DEFAULTS['workstation_models_pi']
+    assert lab_models(['pc01', 'pi01'], hostvars) == [
+        {'key': pc, 'hosts': ['pc01']}, {'key': pi, 'hosts': ['pi01']}, {'key': 'x', 'hosts': ['pi01']}]
+    assert SELECTION_DEFAULTS['workstation_models_extra'] == [], 'the rule changed its own defaults'
 
 
 def test_lock_read_missing_empty_and_valid(tmp_path):

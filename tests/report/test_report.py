@@ -33,6 +33,9 @@ BROKEN = PCS[1]
 MISSING_FILE = 'checkpoint/ckpt-0.index'
 CHROMIUM = '/usr/bin/chromium'
 LOCK = '/run/lock/labfleet-zoo-report-fleet.lock'
+# The course's project, as the workstation role's defaults name it (the lab sets no workstation_projects).
+PROJECT = yaml.safe_load((Path(__file__).resolve().parents[2] / 'roles' / 'workstation' / 'defaults' /
+                          'main.yml').read_text())['workstation_projects'][0]['name']
 SCREENSHOT = OUTPUT / 'lab-report.png'
 PAGE = OUTPUT / 'lab-report.html'
 
@@ -218,6 +221,10 @@ def test_report_in_headless_chromium(report, tmp_path):
     for host in PCS:
         assert 'PC' in rows[host] and 'x86_64' in rows[host] and 'Faster R-CNN ResNet50 V1 640x640' in rows[host]
     assert 'PI' in rows[PIS[0]] and 'SSD MobileNet V2 FPNLite 320x320' in rows[PIS[0]]
+    # The training-folders cell names each folder's project and model.
+    for host in PCS:
+        assert '✓ %s · Faster R-CNN ResNet50 V1 640x640' % PROJECT in rows[host], rows[host]
+    assert '✓ %s · SSD MobileNet V2 FPNLite 320x320' % PROJECT in rows[PIS[0]], rows[PIS[0]]
     assert 'data-model="%s"' % PC_MODEL in dom and 'data-model="%s"' % PI_MODEL in dom
     for host in (PCS[0], PIS[0]):
         assert '✓ intact' in rows[host] and '1/1 ready' in rows[host] and '✓ ok' in rows[host], rows[host]

@@ -15,6 +15,7 @@ import subprocess
 import pytest
 import yaml
 
+from ansible_collections.labfleet.zoo.plugins.module_utils import _vocabulary
 from support.lab import BIN, REPO, ansible_env
 
 pytestmark = pytest.mark.slow
@@ -56,5 +57,5 @@ def test_training_cell_names_the_project_and_the_model(page):
 
 
 def test_model_state_and_last_run_words(page):
-    assert re.search(r'class="state-intact">✓ intact</span>', page)
-    assert re.search(r'✓ ok</span>', page) and re.search(r'\b1 installed\b', page)
+    assert 'data-state="{0}">✓ {0}</span>'.format(_vocabulary.INTACT) in page
+    assert '✓ ok</span>' in page and re.search(r'\b1 %s\b' % _vocabulary.INSTALLED, page)

@@ -1,4 +1,5 @@
-"""The model-selection rule shared by the workstation and mirror roles, and the lab's lock file reader."""
+"""The model-selection rule shared by the workstation and mirror roles, and the lab's lock file reader and
+comparison."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.labfleet.zoo.plugins.filter.lab_models import (SELECTION_DEFAULTS, lab_models,
                                                                         workstation_models, workstation_profile)
+from ansible_collections.labfleet.zoo.plugins.filter.lock_changes import lock_changes
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.plugin_utils import _lock
 
@@ -89,3 +91,28 @@ def test_lock_read_rejects_malformed_files_naming_them(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ZooError, match='lock file %s' % path):
         _lock.read(str(path))
+
+
+ENTRY = {'sha256': 'ab' * 32, 'size': 100, 'url': 'http://x/m.tar.gz', 'etag': '"e1"', 'last_modified': 'Mon, 1 Jan'}
+
+
+@pytest.mark.parametrize('answer, expected', [
+    ({'size': 100, 'etag': '"e1"', 'last_modified': 'Mon, 1 Jan'}, []),
+    ({'size': '100'}, []),
+    ({}, []),
+    ({'size': '101'}, ['size 100 -> 101']),
+    ({'size': 'lots'}, []),
+    ({'etag': '"e2"', 'last_modified': 'Tue, 2 Jan'}, ['ETag "e1" -> "e2"', 'Last-Modified Mon, 1 Jan -> Tue, 2 Jan']),
+], ids=['same', 'size-as-text', 'no-headers', 'size', 'size-not-digits', 'etag-and-date'])
+def test_lock_changes(answer, expected):
+    assert lock_changes(ENTRY, **answer) == expected == _lock.changes(ENTRY, **answer)
+
+
+def test_lock_changes_ignores_what_the_entry_did_not_record():
+    entry = dict(ENTRY, etag=None, last_modified=None)
+    assert lock_changes(entry, size=100, etag='"new"', last_modified='Wed') == []
+
+
+def test_lock_changes_needs_an_entry():
+    with pytest.raises(AnsibleFilterError, match='an entry of the lock file'):
+        lock_changes('m', size=1)

@@ -38,7 +38,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One mapping, C({<word>: <word>, model_actions, archive_actions, model_states, changing}).
+  description: "One mapping, C({<word>: <word>, model_actions, archive_actions, model_states, changing})."
   type: list
   elements: dict
 """

@@ -109,8 +109,8 @@ def test_entry_point_options_are_the_defaults(role, entry):
     differ = dict((name, (option.get('default'), defaults[name])) for name, option in options.items()
                   if option.get('default') != defaults[name])
     assert differ == {}, '{option: (argument_specs default, defaults/main.yml)} differ'
-    result = ArgumentSpecValidator(options).validate(dict((name, defaults[name]) for name in options),
-                                                    validate_role_argument_spec=True)
+    values = dict((name, defaults[name]) for name in options)
+    result = ArgumentSpecValidator(options).validate(values, validate_role_argument_spec=True)
     assert [str(error) for error in result.errors] == []
 
 

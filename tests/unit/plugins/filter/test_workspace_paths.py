@@ -46,9 +46,9 @@ def test_activity():
 
 def test_every_project_with_every_model_in_order_and_model_folders():
     paths = workspace_paths('capsules', PROJECTS, MODELS)
-    assert [(t['project'], t['model']) for t in paths['training']] == [(p, m) for p in ('faces_cubes', 'cubes2')
-                                                                        for m in ('frcnn', 'centernet_kpts',
-                                                                                  'extremenet_20200711', 'plain')]
+    keys = ('frcnn', 'centernet_kpts', 'extremenet_20200711', 'plain')
+    expected = [(p, m) for p in ('faces_cubes', 'cubes2') for m in keys]
+    assert [(t['project'], t['model']) for t in paths['training']] == expected
     assert [t['pre_trained'] for t in paths['training'][:4]] == [
         'pre_trained/frcnn', 'pre_trained/centernet_mobilenetv2_fpn_kpts', 'pre_trained/extremenet_20200711',
         'pre_trained/plain']

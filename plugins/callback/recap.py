@@ -13,8 +13,10 @@ version_added: 0.1.0
 description:
   - Collects the results of every M(labfleet.zoo.model) task and, when the playbook ends, prints one compact table
     under the usual PLAY RECAP, one line per host, with how many models were V(installed), V(repaired),
-    V(unchanged) (already fine), V(removed), how many failed, the bytes downloaded, and where they came from
-    (V(mirror) or V(upstream), with the server's host name and port).
+    V(attributes) (intact, only their owner, group or mode restored), V(unchanged) (already fine; with
+    O(labfleet.zoo.model#module:state=absent), nothing to remove), V(removed), how many V(failed) (a failed loop item
+    counts once), the bytes downloaded, and where they came from (V(mirror) or V(upstream), with the server's host
+    name and port).
   - A source counts as a mirror when it starts with one of the task's O(labfleet.zoo.model#module:mirrors),
     as upstream otherwise.
   - Prints nothing when the run had no M(labfleet.zoo.model) result, and stays silent when the stdout callback
@@ -36,10 +38,14 @@ import ansible.constants as C
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.labfleet.zoo.plugins.module_utils import _vocabulary as words
 from ansible_collections.labfleet.zoo.plugins.module_utils._catalog import MODELS
 
 MODULES = ('labfleet.zoo.model', 'model')
-ACTIONS = ('installed', 'repaired', 'unchanged', 'removed')
+# state=absent with nothing to remove did nothing: it counts as unchanged.
+COUNTED_AS = {words.ABSENT: words.UNCHANGED}
+# The table's count columns: every action of labfleet.zoo.model, then the failed ones.
+COLUMNS = tuple(action for action in words.MODEL_ACTIONS if action not in COUNTED_AS) + (words.FAILED,)
 UPSTREAM_HOSTS = frozenset(urlsplit(entry['url']).netloc for entry in MODELS)
 
 
@@ -67,15 +73,16 @@ class HostRecap(object):
     """What labfleet.zoo.model did on one host."""
 
     def __init__(self):
-        self.counts = dict((action, 0) for action in ACTIONS + ('failed',))
+        self.counts = dict((column, 0) for column in COLUMNS)
         self.bytes = 0
         self.sources = {}
 
-    def add(self, result, mirrors):
-        if result.get('failed'):
-            self.counts['failed'] += 1
+    def add(self, result, mirrors, failed=False):
+        """Count one result; ``failed`` is the event's (callbacks receive results without their ``failed`` key)."""
+        if failed:
+            self.counts[words.FAILED] += 1
             return
-        action = result.get('action')
+        action = COUNTED_AS.get(result.get('action'), result.get('action'))
         if action in self.counts:
             self.counts[action] += 1
         downloaded = int(result.get('bytes_downloaded') or 0)
@@ -107,7 +114,7 @@ class CallbackModule(CallbackBase):
         self.hosts = {}
         self.check_mode = False
 
-    def _collect(self, result, item):
+    def _collect(self, result, item, failed=False):
         task = _attr(result, 'task')
         data = _attr(result, 'result')
         if item is False and isinstance(data.get('results'), list):
@@ -119,29 +126,29 @@ class CallbackModule(CallbackBase):
         if mirrors is None:
             mirrors = task.args.get('mirrors') if isinstance(task.args.get('mirrors'), list) else []
         host = _attr(result, 'host').get_name()
-        self.hosts.setdefault(host, HostRecap()).add(data, mirrors)
+        self.hosts.setdefault(host, HostRecap()).add(data, mirrors, failed=failed)
         self.check_mode = self.check_mode or task.check_mode is True or bool(context.CLIARGS.get('check'))
 
     def v2_runner_on_ok(self, result):
         self._collect(result, False)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._collect(result, False)
+        self._collect(result, False, failed=True)
 
     def v2_runner_item_on_ok(self, result):
         self._collect(result, True)
 
     def v2_runner_item_on_failed(self, result):
-        self._collect(result, True)
+        self._collect(result, True, failed=True)
 
     def lines(self):
         """The recap table, as lines of text."""
-        header = ('host', 'installed', 'repaired', 'unchanged', 'removed', 'failed', 'downloaded', 'from')
+        header = ('host',) + COLUMNS + ('downloaded', 'from')
         rows = [header]
         total = HostRecap()
         for host in sorted(self.hosts):
             recap = self.hosts[host]
-            rows.append((host,) + tuple(str(recap.counts[a]) for a in header[1:6])
+            rows.append((host,) + tuple(str(recap.counts[c]) for c in COLUMNS)
                         + (human_bytes(recap.bytes), recap.origin()))
             for action, count in recap.counts.items():
                 total.counts[action] += count
@@ -149,7 +156,7 @@ class CallbackModule(CallbackBase):
             for key, count in recap.sources.items():
                 total.sources[key] = total.sources.get(key, 0) + count
         if len(self.hosts) > 1:
-            rows.append(('TOTAL (%d hosts)' % len(self.hosts),) + tuple(str(total.counts[a]) for a in header[1:6])
+            rows.append(('TOTAL (%d hosts)' % len(self.hosts),) + tuple(str(total.counts[c]) for c in COLUMNS)
                         + (human_bytes(total.bytes), total.origin()))
         widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
         out = []

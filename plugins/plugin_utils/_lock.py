@@ -4,7 +4,8 @@
 """The lab's lock file (controller side): the sha256 and size of every zoo archive the lab uses.
 
 A YAML document kept with the inventory (``inventory/<lab>/.zoo.lock.yml``), written by the role labfleet.zoo.mirror
-when it first downloads an archive, read by the labfleet.zoo.lock lookup and by ``tools/zoo_lock.py``::
+when it first downloads an archive, read by the labfleet.zoo.lock lookup and by ``tools/zoo_lock.py``; ``changes``
+compares an entry with what upstream answers now (playbooks/lock_check.yml through the lock_changes filter)::
 
     models:
       <catalog name>:
@@ -54,3 +55,21 @@ def read(path):
 def checksums(models):
     """{model: 'sha256:<hex>'}: the form labfleet.zoo.model's checksum option (and workstation_checksums) takes."""
     return dict((model, 'sha256:' + entry['sha256']) for model, entry in models.items())
+
+
+def changes(entry, size=None, etag=None, last_modified=None):
+    """What differs between a lock entry and upstream's answer to a HEAD request ([] = nothing seen to change).
+
+    ``size`` is the Content-Length (an int or a string of digits; None when upstream gave none). ETag and
+    Last-Modified are compared only when both the entry and upstream have one.
+    """
+    changed = []
+    if isinstance(size, str):
+        size = int(size) if size.strip().isdigit() else None
+    if size is not None and size != entry['size']:
+        changed.append('size %d -> %d' % (entry['size'], size))
+    if entry.get('etag') and etag and etag != entry['etag']:
+        changed.append('ETag %s -> %s' % (entry['etag'], etag))
+    if entry.get('last_modified') and last_modified and last_modified != entry['last_modified']:
+        changed.append('Last-Modified %s -> %s' % (entry['last_modified'], last_modified))
+    return changed

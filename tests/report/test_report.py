@@ -33,6 +33,9 @@ BROKEN = PCS[1]
 MISSING_FILE = 'checkpoint/ckpt-0.index'
 CHROMIUM = '/usr/bin/chromium'
 LOCK = '/run/lock/labfleet-zoo-report-fleet.lock'
+# The course's project, as the workstation role's defaults name it (the lab sets no workstation_projects).
+PROJECT = yaml.safe_load((Path(__file__).resolve().parents[2] / 'roles' / 'workstation' / 'defaults' /
+                          'main.yml').read_text())['workstation_projects'][0]['name']
 SCREENSHOT = OUTPUT / 'lab-report.png'
 PAGE = OUTPUT / 'lab-report.html'
 
@@ -97,17 +100,18 @@ def provisioned(lab):
 
 
 def recap_rows(stdout):
-    """{host: [installed, repaired, unchanged, removed, failed, downloaded, from]} of the models recap."""
+    """{host: [installed, repaired, attributes, unchanged, removed, failed, downloaded, from]} of the models recap."""
     lines = stdout.splitlines()
     start = [i for i, line in enumerate(lines) if line.startswith('LABFLEET.ZOO MODELS RECAP')]
     assert len(start) == 1, stdout[-3000:]
     header = lines[start[0] + 1].split()
-    assert header == ['host', 'installed', 'repaired', 'unchanged', 'removed', 'failed', 'downloaded', 'from']
+    assert header == ['host', 'installed', 'repaired', 'attributes', 'unchanged', 'removed', 'failed', 'downloaded',
+                      'from']
     rows = {}
     for line in lines[start[0] + 2:]:
         if not line.strip():
             break
-        match = re.match(r'^(\S+|TOTAL \(\d+ hosts\))\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+ \S+)\s+(.*)$', line)
+        match = re.match(r'^(\S+|TOTAL \(\d+ hosts\))' + r'\s+(\d+)' * 6 + r'\s+([\d.]+ \S+)\s+(.*)$', line)
         assert match, line
         rows[match.group(1)] = list(match.groups()[1:])
     return rows
@@ -119,13 +123,13 @@ def test_recap_after_the_first_and_second_provisioning(provisioned, lab):
     assert 'PLAY RECAP' in first.stdout and first.stdout.index('PLAY RECAP') < first.stdout.index('MODELS RECAP')
     rows = recap_rows(first.stdout)
     for host in lab.hosts:
-        assert rows[host][:5] == ['1', '0', '0', '0', '0'], (host, rows[host])
-        assert re.match(r'^\d+\.\d KiB$', rows[host][5]), rows[host]
-        assert rows[host][6] == mirror, rows[host]
-    assert rows['TOTAL (3 hosts)'][:5] == ['3', '0', '0', '0', '0'] and rows['TOTAL (3 hosts)'][6] == mirror
+        assert rows[host][:6] == ['1', '0', '0', '0', '0', '0'], (host, rows[host])
+        assert re.match(r'^\d+\.\d KiB$', rows[host][6]), rows[host]
+        assert rows[host][7] == mirror, rows[host]
+    assert rows['TOTAL (3 hosts)'][:6] == ['3', '0', '0', '0', '0', '0'] and rows['TOTAL (3 hosts)'][7] == mirror
     again = recap_rows(second.stdout)
     for host in lab.hosts:
-        assert again[host] == ['0', '0', '1', '0', '0', '0 B', '-'], (host, again[host])
+        assert again[host] == ['0', '0', '0', '1', '0', '0', '0 B', '-'], (host, again[host])
 
 
 class Page(HTMLParser):
@@ -218,6 +222,10 @@ def test_report_in_headless_chromium(report, tmp_path):
     for host in PCS:
         assert 'PC' in rows[host] and 'x86_64' in rows[host] and 'Faster R-CNN ResNet50 V1 640x640' in rows[host]
     assert 'PI' in rows[PIS[0]] and 'SSD MobileNet V2 FPNLite 320x320' in rows[PIS[0]]
+    # The training-folders cell names each folder's project and model.
+    for host in PCS:
+        assert '✓ %s · Faster R-CNN ResNet50 V1 640x640' % PROJECT in rows[host], rows[host]
+    assert '✓ %s · SSD MobileNet V2 FPNLite 320x320' % PROJECT in rows[PIS[0]], rows[PIS[0]]
     assert 'data-model="%s"' % PC_MODEL in dom and 'data-model="%s"' % PI_MODEL in dom
     for host in (PCS[0], PIS[0]):
         assert '✓ intact' in rows[host] and '1/1 ready' in rows[host] and '✓ ok' in rows[host], rows[host]

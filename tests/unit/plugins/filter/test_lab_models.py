@@ -1,4 +1,5 @@
-"""The model-selection rule shared by the workstation and mirror roles, and the lab's lock file reader."""
+"""The model-selection rule shared by the workstation and mirror roles, and the lab's lock file reader and
+comparison."""
 
 from __future__ import annotations
 
@@ -6,13 +7,23 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labfleet.zoo.plugins.filter.lab_models import lab_models, workstation_models
+from ansible_collections.labfleet.zoo.plugins.filter.lab_models import (SELECTION_DEFAULTS, lab_models,
+                                                                        workstation_models, workstation_profile)
+from ansible_collections.labfleet.zoo.plugins.filter.lock_changes import lock_changes
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.plugin_utils import _lock
 
 DEFAULTS = {'workstation_profile': 'auto', 'workstation_models': [], 'workstation_models_pc': ['frcnn'],
             'workstation_models_pi': ['ssd320'], 'workstation_models_extra': []}
-ARCH = {'x86_64': 'pc', 'aarch64': 'pi', 'armv7l': 'pi'}
+
+
+@pytest.mark.parametrize('architecture, profile, expected', [
+    ('x86_64', 'auto', 'pc'), ('amd64', 'auto', 'pc'), ('armv6l', 'auto', 'pi'), ('armv7l', 'auto', 'pi'),
+    ('aarch64', 'auto', 'pi'), ('arm64', 'auto', 'pi'), ('riscv64', 'auto', 'unknown'), (None, 'auto', 'unknown'),
+    ('x86_64', 'pi', 'pi'), ('riscv64', 'pc', 'pc'),
+], ids=['x86_64', 'amd64', 'armv6l', 'armv7l', 'aarch64', 'arm64', 'other', 'no-facts', 'forced-pi', 'forced-pc'])
+def test_workstation_profile(architecture, profile, expected):
+    assert workstation_profile(architecture, profile) == expected
 
 
 @pytest.mark.parametrize('profile, models, extra, expected', [
@@ -40,15 +51,26 @@ def test_lab_models_union_after_profiles_and_host_vars():
         'pi02': {'workstation_profile': 'pi', 'workstation_models': ['ssd640']},
         'pi03': {'workstation_profile': 'pi', 'workstation_models_pi': ['ssd320', 'ssd640']},
     }
-    got = lab_models(list(hostvars), hostvars, DEFAULTS, arch_profiles=ARCH, extra=['centernet'])
+    got = lab_models(list(hostvars), hostvars, DEFAULTS, extra=['centernet'])
     assert got == [{'key': 'frcnn', 'hosts': ['pc01', 'pc02']}, {'key': 'effdet', 'hosts': ['pc01']},
                    {'key': 'ssd320', 'hosts': ['pi01', 'pi03']}, {'key': 'ssd640', 'hosts': ['pi02', 'pi03']},
                    {'key': 'centernet', 'hosts': []}]
 
 
 def test_lab_models_host_without_facts_counts_with_both_profiles():
-    assert lab_models(['new'], {'new': {}}, DEFAULTS, arch_profiles=ARCH) == [
+    assert lab_models(['new'], {'new': {}}, DEFAULTS) == [
         {'key': 'frcnn', 'hosts': ['new']}, {'key': 'ssd320', 'hosts': ['new']}]
+
+
+def test_lab_models_without_defaults_uses_the_workstation_roles():
+    """The mirror passes no defaults: a host that sets nothing gets the course's model of its profile."""
+    hostvars = {'pc01': {'ansible_facts': {'architecture': 'x86_64'}},
+                'pi01': {'ansible_facts': {'architecture': 'aarch64'}, 'workstation_models_extra': ['x']}}
+    pc, = SELECTION_DEFAULTS['workstation_models_pc']
+    pi, = SELECTION_DEFAULTS['workstation_models_pi']
+    assert lab_models(['pc01', 'pi01'], hostvars) == [
+        {'key': pc, 'hosts': ['pc01']}, {'key': pi, 'hosts': ['pi01']}, {'key': 'x', 'hosts': ['pi01']}]
+    assert SELECTION_DEFAULTS['workstation_models_extra'] == [], 'the rule changed its own defaults'
 
 
 def test_lock_read_missing_empty_and_valid(tmp_path):
@@ -69,3 +91,28 @@ def test_lock_read_rejects_malformed_files_naming_them(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ZooError, match='lock file %s' % path):
         _lock.read(str(path))
+
+
+ENTRY = {'sha256': 'ab' * 32, 'size': 100, 'url': 'http://x/m.tar.gz', 'etag': '"e1"', 'last_modified': 'Mon, 1 Jan'}
+
+
+@pytest.mark.parametrize('answer, expected', [
+    ({'size': 100, 'etag': '"e1"', 'last_modified': 'Mon, 1 Jan'}, []),
+    ({'size': '100'}, []),
+    ({}, []),
+    ({'size': '101'}, ['size 100 -> 101']),
+    ({'size': 'lots'}, []),
+    ({'etag': '"e2"', 'last_modified': 'Tue, 2 Jan'}, ['ETag "e1" -> "e2"', 'Last-Modified Mon, 1 Jan -> Tue, 2 Jan']),
+], ids=['same', 'size-as-text', 'no-headers', 'size', 'size-not-digits', 'etag-and-date'])
+def test_lock_changes(answer, expected):
+    assert lock_changes(ENTRY, **answer) == expected == _lock.changes(ENTRY, **answer)
+
+
+def test_lock_changes_ignores_what_the_entry_did_not_record():
+    entry = dict(ENTRY, etag=None, last_modified=None)
+    assert lock_changes(entry, size=100, etag='"new"', last_modified='Wed') == []
+
+
+def test_lock_changes_needs_an_entry():
+    with pytest.raises(AnsibleFilterError, match='an entry of the lock file'):
+        lock_changes('m', size=1)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tools/synthetic_zoo.py: exact zoo layout, determinism, size, incompressibility, pipeline.config forms, cache."""
+"""tools/fixtures/synthetic_zoo.py: exact zoo layout, determinism, size, incompressibility, pipeline.config forms, cache."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from synthetic_zoo import archive_info, build_archive, pipeline_config
+from ansible_collections.labfleet.zoo.tests.support.repo import REPO, python_env
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive, pipeline_config
 
-REPO = Path(__file__).resolve().parents[3]
-TOOL = REPO / 'tools' / 'synthetic_zoo.py'
+TOOL = REPO / 'tools' / 'fixtures' / 'synthetic_zoo.py'
 MiB = 1024 * 1024
-FRCNN = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'
+FRCNN = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'   # catalog entries of two families (data, not the defaults)
 SSD320 = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
 
 # Every member of a zoo archive, relative to its top directory: 'd' directory, 'f' regular file.
@@ -210,11 +210,11 @@ def test_missing_sidecar_means_rebuild(tmp_path):
 def test_memory_stays_bounded(tmp_path):
     """A 64 MiB build in a child process peaks far below the archive size (weights are streamed)."""
     # VmHWM, not ru_maxrss: after exec, ru_maxrss still carries the forking parent's (pytest's) peak.
-    code = ('import re, sys; sys.path.insert(0, %r); import synthetic_zoo; '
+    code = ('import re; from ansible_collections.labfleet.zoo.tools.fixtures import synthetic_zoo; '
             'synthetic_zoo.build_archive(%r, "k", size=64 << 20, top_dir="k", family="ssd"); '
             'print(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))'
-            % (str(REPO / 'tools'), str(tmp_path)))
-    peak_kib = int(subprocess.run([sys.executable, '-c', code], check=True, capture_output=True,
+            % str(tmp_path))
+    peak_kib = int(subprocess.run([sys.executable, '-c', code], env=python_env(), check=True, capture_output=True,
                                   text=True).stdout.split()[-1])
     assert peak_kib < 48 * 1024, 'peak RSS %d KiB' % peak_kib
 

@@ -10,6 +10,7 @@ callback (tests/callback_plugins), and one ``Run`` to read the outcome.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,7 @@ from ansible_collections.labfleet.zoo.tests.support.repo import BIN, REPO
 from ansible_collections.labfleet.zoo.tools.fixtures.checkout import ansible_env
 
 CALLBACKS = REPO / 'tests' / 'callback_plugins'
+_RECAP_LINE = re.compile(r'^(\S+)\s*:\s*((?:[a-z_]+=\d+\s*)+)$')   # host : ok=2 changed=0 ... of the PLAY RECAP
 LOCAL = 'localhost,'    # the inventory of one host, this machine, over the local connection with this Python
 
 
@@ -114,10 +116,9 @@ def parse_recap(text):
     except ValueError:
         return stats
     for line in lines[start + 1:]:
-        if ':' not in line or '=' not in line:
-            continue
-        host, _sep, rest = line.partition(':')
-        stats[host.strip()] = dict((k, int(v)) for k, v in (pair.split('=') for pair in rest.split()))
+        match = _RECAP_LINE.match(line)
+        if match:
+            stats[match.group(1)] = dict((k, int(v)) for k, v in (pair.split('=') for pair in match.group(2).split()))
     return stats
 
 

@@ -477,12 +477,7 @@ class Bench(object):
         section['module_elapsed'] = stats(elapsed)
         section['http_requests_by_module_reruns'] = 0  # checked on every rerun above
         section['http_requests_during_section'] = server.request_count() - requests_before
-        debug = statistics.median(times['labfleet.zoo.model play']) / statistics.median(times['trivial play (debug)'])
-        section['targets'] = [
-            target('module rerun <= %.2f x trivial play (ping)' % TARGETS['warm'],
-                   section['variants']['labfleet.zoo.model play']['ratio'], TARGETS['warm']),
-            target('module rerun <= %.2f x trivial play (debug)' % TARGETS['warm'], round(debug, 3), TARGETS['warm']),
-        ]
+        section['targets'] = floor_targets(section, times, 'module rerun', TARGETS['warm'])
         return section
 
     # -- 3. peak RSS
@@ -562,12 +557,7 @@ class Bench(object):
         section = self.table('fleet', title, times, 'trivial play (ping)',
                              ['trivial play (ping)', 'trivial play (debug)', 'labfleet.zoo.model play'])
         section['hosts'] = len(names)
-        debug = statistics.median(times['labfleet.zoo.model play']) / statistics.median(times['trivial play (debug)'])
-        section['targets'] = [
-            target('fleet rerun <= %.2f x trivial play (ping)' % TARGETS['fleet'],
-                   section['variants']['labfleet.zoo.model play']['ratio'], TARGETS['fleet']),
-            target('fleet rerun <= %.2f x trivial play (debug)' % TARGETS['fleet'], round(debug, 3), TARGETS['fleet']),
-        ]
+        section['targets'] = floor_targets(section, times, 'fleet rerun', TARGETS['fleet'])
         return section
 
     # -- profile
@@ -588,6 +578,14 @@ class Bench(object):
                    'elapsed': result['elapsed'], 'total_tt': round(total, 4), 'pstats': str(out), 'top': rows}
         self.report['sections']['profile'] = section
         return section
+
+
+def floor_targets(section, times, what, limit):
+    """The module play against both trivial plays of ``section``: ``what`` <= limit x ping, and x debug."""
+    debug = statistics.median(times['labfleet.zoo.model play']) / statistics.median(times['trivial play (debug)'])
+    return [target('%s <= %.2f x trivial play (ping)' % (what, limit),
+                   section['variants']['labfleet.zoo.model play']['ratio'], limit),
+            target('%s <= %.2f x trivial play (debug)' % (what, limit), round(debug, 3), limit)]
 
 
 def target(label, value, limit, unit='x'):

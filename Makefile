@@ -40,14 +40,14 @@ test: venv ## run every test (pytest; options in pytest.ini)
 	fi; \
 	exit $$status
 
-demo: venv ## provision offline against a local synthetic zoo on 127.0.0.1 (into .cache/demo/tod_tf2)
-	$(PY) tools/provision.py --demo
+demo: venv ## provision offline against a local synthetic zoo of the role's default models (into .cache/demo/tod_tf2)
+	$(PY) tools/teacher/provision.py --demo
 
 provision: venv ## provision THIS machine as a student PC (needs download.tensorflow.org)
-	$(PY) tools/provision.py
+	$(PY) tools/teacher/provision.py
 
 bench: venv ## benchmark labfleet.zoo.model against curl|tar and get_url+unarchive
-	$(PY) tools/bench_install.py
+	$(PY) tools/dev/bench_install.py
 
 clean: ## remove build outputs, caches and the demo folder (keeps the venv)
 	rm -rf build dist tests/output .pytest_cache .cache labfleet-zoo-*.tar.gz

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import ARCHIVE_SIZE, MODELS, Fleet, record_timing  # noqa: E402
+from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, MODELS, Fleet, record_timing
+from ansible_collections.labfleet.zoo.tests.support.zoo import served
 
 
 @pytest.fixture(scope='session')
 def fleet_zoo(tmp_path_factory):
     """The four models of the fleet as tiny synthetic archives, served on 127.0.0.1."""
-    from synthetic_zoo import build_archive
-    from zoo_server import ZooServer
-    root = tmp_path_factory.mktemp('fleet_zoo')
-    for key in MODELS:
-        build_archive(root, key, size=ARCHIVE_SIZE)
-    with ZooServer(root) as server:
+    with served(tmp_path_factory.mktemp('fleet_zoo'), MODELS, size=ARCHIVE_SIZE) as server:
         yield server
 
 
@@ -29,7 +21,7 @@ def fleet_zoo(tmp_path_factory):
 def fleet(tmp_path_factory, fleet_zoo):
     if os.geteuid() != 0:
         pytest.skip('the fleet tests need root: they create Unix users and start sshd')
-    the_fleet = Fleet(tmp_path_factory.mktemp('fleet'), fleet_zoo.url)
+    the_fleet = Fleet.lab(tmp_path_factory.mktemp('fleet'), fleet_zoo.url)
     try:
         the_fleet.start()
         yield the_fleet
@@ -56,5 +48,5 @@ def provisioned(fleet, fleet_zoo):
     after_check = dict((host, fleet.snapshot(host)) for host in fleet.hosts)
     first = fleet.provision()
     assert first.rc == 0 and not first.problems(), first.describe()
-    record_timing('first_run_seconds', first.seconds)
+    record_timing('first_run_seconds', first.seconds, len(fleet.hosts))
     return Provisioned(check, before, after_check, requests, first)

@@ -1,6 +1,6 @@
 """The whole lab over real SSH: playbooks/provision.yml and reprovision.yml on 4 PCs and 2 Pis (one sshd, 6 users).
 
-Every run is the README's command, ``python tools/provision.py [playbook] -i <inventory> ...``.
+Every run is the README's command, ``python tools/teacher/provision.py [playbook] -i <inventory> ...``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pwd
 import pytest
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._pipeline_config import PipelineConfig
-from harness import OUTPUT, PC_EXTRA, PC_MODEL, PCS, PI_CHOICE, PI_MODEL, PIS, expected_models, record_timing
+from ansible_collections.labfleet.zoo.tests.support.fleet import PC_EXTRA, PCS, PI_CHOICE, PIS, record_timing
+from ansible_collections.labfleet.zoo.tests.support.repo import OUTPUT, PC_MODEL, PI_MODEL
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
 
@@ -41,12 +42,12 @@ def test_every_host_has_its_models_training_folders_and_configs(provisioned, fle
     root = fleet.workspace(host)
     uid = pwd.getpwnam(host).pw_uid
     assert sorted(p.name for p in (root / 'pre_trained').iterdir() if not p.name.startswith('.')) == \
-        sorted(expected_models(host))
+        sorted(fleet.expected_models(host))
     for sub in ('images/%s/train' % PROJECT, 'images/%s/test' % PROJECT):
         assert (root / sub).is_dir()
     label_map = (root / 'training' / PROJECT / 'label_map.pbtxt').read_text()
     assert "name: \"one\"" in label_map and "name: \"two\"" in label_map and 'id: 2' in label_map
-    for model in expected_models(host):
+    for model in fleet.expected_models(host):
         for name in MODEL_FILES:
             assert (root / 'pre_trained' / model / name).is_file(), (host, model, name)
         config = root / 'training' / PROJECT / model / 'pipeline.config'
@@ -84,7 +85,7 @@ def test_second_run_changes_nothing_on_any_host(provisioned, fleet, fleet_zoo):
     """The README's command with its default output: the per-host recap says changed=0 everywhere."""
     fleet_zoo.reset_counters()
     second = fleet.provision(json_output=False)
-    record_timing('second_run_seconds', second.seconds)
+    record_timing('second_run_seconds', second.seconds, len(fleet.hosts))
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / 'fleet_second_run.txt').write_text('$ %s\n%s' % (' '.join(second.cmd), second.stdout))
     assert second.rc == 0, second.describe()

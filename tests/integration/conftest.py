@@ -1,12 +1,12 @@
-"""Fixtures for integration tests: a synthetic zoo on 127.0.0.1 and ansible-playbook runs."""
+"""Fixtures for integration tests: a synthetic zoo on 127.0.0.1 (ansible-playbook runs: support/runner.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from playbook_run import PC_MODEL
-from synthetic_zoo import archive_info, build_archive
-from zoo_server import ZooServer
+from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, PI_MODEL
+from ansible_collections.labfleet.zoo.tests.support.zoo import served
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info
 
 
 class Zoo(object):
@@ -20,8 +20,6 @@ class Zoo(object):
 @pytest.fixture(scope='session')
 def zoo(tmp_path_factory):
     root = tmp_path_factory.mktemp('zoo')
-    keys = [PC_MODEL, 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8', 'my_detector']
-    for key in keys:
-        build_archive(root, key, size=1024 * 1024)
-    with ZooServer(root) as server:
+    keys = [PC_MODEL, PI_MODEL, 'my_detector']
+    with served(root, keys, size=1024 * 1024) as server:
         yield Zoo(root, server, keys)

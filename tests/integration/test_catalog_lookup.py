@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
+from ansible_collections.labfleet.zoo.tests.support import runner
+from ansible_collections.labfleet.zoo.tests.support.repo import BIN
+
+ANSIBLE = str(BIN / 'ansible')
 
 SSD_TFLITE = [
     'ssd_mobilenet_v2_320x320_coco17_tpu-8',
@@ -27,20 +27,11 @@ SSD_TFLITE = [
 
 
 def run_debug(msg):
-    """``ansible localhost -m ansible.builtin.debug -a msg=...`` with the checkout's collections; (rc, stdout)."""
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, 'collections'),
-        ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'),
-        ANSIBLE_NOCOLOR='1',
-        ANSIBLE_FORCE_COLOR='0',
-        ANSIBLE_LOCALHOST_WARNING='0',
-    )
-    proc = subprocess.run(
-        [ANSIBLE, 'localhost', '-m', 'ansible.builtin.debug', '-a', 'msg=%s' % msg],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=120, check=False,
-    )
-    return proc.returncode, proc.stdout
+    """``ansible localhost -m ansible.builtin.debug -a msg=...`` with the checkout's collections (ansible.cfg's
+    inventory, the default output, stderr merged); (rc, output)."""
+    run = runner.adhoc('msg=%s' % msg, module='ansible.builtin.debug', inventory=None, stdout_callback='default',
+                       merge=True, timeout=120)
+    return run.rc, run.stdout
 
 
 def _result(output):

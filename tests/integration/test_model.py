@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import textwrap
-
 import yaml
 
-from playbook_run import BIN, PC_MODEL, REPO, ansible_env, run_playbook, task_results
+from ansible_collections.labfleet.zoo.tests.support import runner
+from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, PI_MODEL, REPO
+from ansible_collections.labfleet.zoo.tests.support.runner import run_playbook, task_results, write_play
 
 
-def write_play(path, tasks, extra=''):
-    path.write_text(textwrap.dedent('''\
-        - name: Test play
-          hosts: localhost
-          gather_facts: false
-        %s  tasks:
-        ''') % extra + textwrap.indent(yaml.safe_dump(tasks, sort_keys=False), '    '))
-    return path
 
 
 def test_must_show_first_run_changed_second_run_no_http_request(zoo, tmp_path):
@@ -43,21 +33,15 @@ def test_must_show_first_run_changed_second_run_no_http_request(zoo, tmp_path):
 def test_ad_hoc_by_catalog_name(zoo, tmp_path):
     """The issue's ad-hoc form: the catalog resolves the name on the target."""
     dest = tmp_path / 'tod_tf2' / 'pre_trained'
-    key = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
-    proc = subprocess.run(
-        [str(BIN / 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-e',
-         'ansible_python_interpreter=' + os.sys.executable, '-m', 'labfleet.zoo.model', '-a',
-         'name=%s dest=%s mirrors=%s' % (key, dest, zoo.server.url)],
-        cwd=str(REPO), env=ansible_env(ANSIBLE_STDOUT_CALLBACK='default'), capture_output=True, text=True,
-        check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    key = PI_MODEL
+    proc = runner.adhoc('name=%s dest=%s mirrors=%s' % (key, dest, zoo.server.url), stdout_callback='default')
+    assert proc.rc == 0, proc.stdout + proc.stderr
     assert (dest / key / 'pipeline.config').is_file()
     assert '"action": "installed"' in proc.stdout
 
 
 def test_ansible_doc_renders_everything():
-    proc = subprocess.run([str(BIN / 'ansible-doc'), 'labfleet.zoo.model'], cwd=str(REPO), env=ansible_env(),
-                          capture_output=True, text=True, check=False)
+    proc = runner.doc('labfleet.zoo.model')
     assert proc.returncode == 0, proc.stderr
     for word in ('name', 'url', 'mirrors', 'checksum', 'dest', 'state', 'verify', 'force', 'timeout', 'retries',
                  'validate_certs', 'owner', 'ATTRIBUTES', 'check_mode', 'diff_mode', 'idempotent',
@@ -69,7 +53,7 @@ def test_ansible_doc_renders_everything():
 def test_examples_run_against_the_local_zoo(zoo, tmp_path):
     """Every task of the module's EXAMPLES runs, with hosts and paths pointed at the local zoo."""
     from ansible_collections.labfleet.zoo.plugins.modules import model
-    ssd = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
+    ssd = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'   # the model the EXAMPLES pin with a checksum
     text = (model.EXAMPLES
             .replace('http://teacher-pc.lab:8080/zoo', zoo.server.url)
             .replace('https://models.example.org', zoo.server.url)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from playbook_run import BIN, PC_MODEL, REPO, ansible_env, run_playbook, task_results
-from test_model import write_play
+from ansible_collections.labfleet.zoo.tests.support import runner
+from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, PI_MODEL
+from ansible_collections.labfleet.zoo.tests.support.runner import run_playbook, task_results, write_play
 
 pytestmark = pytest.mark.slow
 
-PI_MODEL = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
+MISSPELLED_PC_MODEL = PC_MODEL[:2] + PC_MODEL[3] + PC_MODEL[2] + PC_MODEL[4:]   # two letters swapped (fatser_...)
 
 
 def info_play(tmp_path, dest, verify='quick'):
@@ -56,7 +55,7 @@ def test_rhythm_damage_and_repair(zoo, tmp_path):
 def test_failures_name_the_cause(tmp_path):
     play = write_play(tmp_path / 'bad.yml', [{
         'name': 'Check an unknown model', 'ignore_errors': True,
-        'labfleet.zoo.model_info': {'dest': str(tmp_path), 'name': ['fatser_rcnn_resnet50_v1_640x640_coco17_tpu-8']},
+        'labfleet.zoo.model_info': {'dest': str(tmp_path), 'name': [MISSPELLED_PC_MODEL]},
     }, {
         'name': 'Check a relative folder', 'ignore_errors': True,
         'labfleet.zoo.model_info': {'dest': 'pre_trained'},
@@ -68,8 +67,7 @@ def test_failures_name_the_cause(tmp_path):
 
 
 def test_ansible_doc():
-    proc = subprocess.run([str(BIN / 'ansible-doc'), 'labfleet.zoo.model_info'], cwd=str(REPO), env=ansible_env(),
-                          capture_output=True, text=True, check=False)
+    proc = runner.doc('labfleet.zoo.model_info')
     assert proc.returncode == 0, proc.stderr
     for word in ('dest', 'verify', 'ATTRIBUTES', 'check_mode', 'RETURN VALUES', 'installed_at', 'free_bytes'):
         assert word in proc.stdout, word

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from playbook_run import PC_MODEL, REPO, run_playbook, task_results
+from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, REPO
+from ansible_collections.labfleet.zoo.tests.support.runner import run_playbook, task_results
 
 TARGETS = REPO / 'tests' / 'integration' / 'targets'
 MODULES = sorted(p.stem for p in (REPO / 'plugins' / 'modules').glob('*.py') if not p.name.startswith('_'))

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-from playbook_run import BIN, PC_MODEL, REPO, ansible_env
-
-PI_MODEL = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
+from ansible_collections.labfleet.zoo.tests.support import runner
+from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, PI_MODEL, REPO
 
 
 def provision(zoo, root, **extra):
     """playbooks/provision.yml on inventory/localhost.yml (this machine as a student PC); returns the JSON run."""
     extra_vars = dict(workstation_root=str(root), workstation_mirrors=[zoo.server.url], **extra)
-    proc = subprocess.run([str(BIN / 'ansible-playbook'), '-i', str(REPO / 'inventory' / 'localhost.yml'),
-                           str(REPO / 'playbooks' / 'provision.yml'), '-e', json.dumps(extra_vars)],
-                          cwd=str(REPO), env=ansible_env(), capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    return json.loads(proc.stdout)
+    run = runner.playbook(REPO / 'playbooks' / 'provision.yml', extra_vars,
+                          inventory=REPO / 'inventory' / 'localhost.yml', strict=False)
+    assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert run.out is not None, 'ansible-playbook printed no JSON:\n' + run.stdout[-6000:]
+    return run.out
 
 
 def test_activity_layout(zoo, tmp_path):

@@ -1,28 +1,21 @@
-"""Fixtures of the mirror tests: the "upstream" zoo server and the lab with its mirror (see mirror_lab.py)."""
+"""Fixtures of the mirror tests: the "upstream" zoo server and the lab with its mirror (support/mirror.py)."""
 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from mirror_lab import MirrorFleet, Nginx  # noqa: E402  (puts tests/fleet on sys.path for harness)
-from harness import ARCHIVE_SIZE, MODELS, free_port  # noqa: E402
+from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, MODELS, free_port
+from ansible_collections.labfleet.zoo.tests.support.mirror import MirrorFleet
+from ansible_collections.labfleet.zoo.tests.support.nginx import Nginx
+from ansible_collections.labfleet.zoo.tests.support.zoo import served
 
 
 @pytest.fixture(scope='session')
 def upstream(tmp_path_factory):
     """The "internet": the fleet's four models as small synthetic archives on 127.0.0.1, counting bytes per file."""
-    from synthetic_zoo import build_archive
-    from zoo_server import ZooServer
-    root = tmp_path_factory.mktemp('upstream_zoo')
-    for key in MODELS:
-        build_archive(root, key, size=ARCHIVE_SIZE)
-    with ZooServer(root) as server:
+    with served(tmp_path_factory.mktemp('upstream_zoo'), MODELS, size=ARCHIVE_SIZE) as server:
         yield server
 
 

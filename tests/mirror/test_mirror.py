@@ -15,12 +15,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from mirror_lab import PCS, PIS, TEACHER, expected_models
-from harness import ARCHIVE_SIZE, MODELS, OUTPUT, PC_MODEL, PI_MODEL, record_timing
+from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, MODELS, record_timing
+from ansible_collections.labfleet.zoo.tests.support.mirror import PCS, PIS, TEACHER
+from ansible_collections.labfleet.zoo.tests.support.repo import OUTPUT, PC_MODEL, PI_MODEL, REPO
+from ansible_collections.labfleet.zoo.tests.support.trees import digest
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import build_archive
 
 pytestmark = [pytest.mark.ssh, pytest.mark.nginx, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / 'tools' / 'teacher'
 INSTALL = 'Install the pre-trained models'
 DOWNLOAD = 'Download each archive once from upstream, verified against the lock'
 
@@ -55,7 +58,7 @@ def lab(mirror_fleet, upstream):
     first = the_lab.provision('first')
     assert first.rc == 0 and not first.problems(), first.describe()
     assert 'WARNING' not in first.stderr, first.stderr    # e.g. the lock file read as an inventory source
-    record_timing('mirror_first_run_seconds', first.seconds)
+    record_timing('mirror_first_run_seconds', first.seconds, len(mirror_fleet.hosts))
     the_lab.first_bytes = dict(upstream.bytes_served)
     return the_lab
 
@@ -67,7 +70,7 @@ def test_upstream_serves_each_distinct_model_exactly_once(lab):
     for key in MODELS:
         entry = lock[key]
         assert entry['size'] == ARCHIVE_SIZE_OF(lab, key)
-        assert entry['sha256'] == sha256_of(lab.archive_path(key))
+        assert entry['sha256'] == digest(lab.archive_path(key))
         assert entry['url'] == lab.upstream.url_for(key + '.tar.gz')
         assert entry['recorded'] and entry['etag']
 
@@ -76,7 +79,7 @@ def test_every_workstation_installed_from_the_mirror(lab):
     first = lab.runs['first']
     for host in PCS + PIS:
         results = lab.installs(first, host)
-        assert sorted(r['item']['key'] for r in results) == sorted(expected_models(host)), host
+        assert sorted(r['item']['key'] for r in results) == sorted(lab.fleet.expected_models(host)), host
         for res in results:
             assert res['action'] == 'installed', (host, res)
             assert res['source'] == '%s/%s.tar.gz' % (lab.fleet.nginx.url, res['item']['key']), (host, res)
@@ -116,16 +119,16 @@ def test_second_run_changes_nothing_and_nothing_crosses_the_link(lab):
 
 def test_fleet_bytes_prints_upstream_against_naive(lab):
     runs = [str(lab.fleet.dir / 'run-fill.json'), str(lab.fleet.dir / 'run-first.json')]
-    proc = subprocess.run([sys.executable, str(REPO / 'tools' / 'fleet_bytes.py')] + runs, capture_output=True,
+    proc = subprocess.run([sys.executable, str(TOOLS / 'fleet_bytes.py')] + runs, capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     print('\n' + proc.stdout)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / 'mirror_fleet_bytes.txt').write_text(proc.stdout)
-    as_json = subprocess.run([sys.executable, str(REPO / 'tools' / 'fleet_bytes.py'), '--json'] + runs,
+    as_json = subprocess.run([sys.executable, str(TOOLS / 'fleet_bytes.py'), '--json'] + runs,
                              capture_output=True, text=True, check=True)
     table = json.loads(as_json.stdout)
-    hosts = dict((key, sum(key in expected_models(h) for h in PCS + PIS)) for key in MODELS)
+    hosts = dict((key, sum(key in lab.fleet.expected_models(h) for h in PCS + PIS)) for key in MODELS)
     for key in MODELS:
         size = ARCHIVE_SIZE_OF(lab, key)
         assert table[key]['upstream'] == size == lab.first_bytes[key + '.tar.gz'], key
@@ -148,14 +151,13 @@ def test_mirror_down_workstations_fall_back_to_upstream(lab):
             assert res['failed_sources'] and lab.fleet.nginx.url in res['failed_sources'][0]
             # ...and the run says so: a warning per fallback.
             assert 'model %s: a source failed before %s served: %s' % (key, res['source'], lab.fleet.nginx.url) \
-                in '\n'.join(warnings(run, host, INSTALL)), warnings(run, host, INSTALL)
+                in '\n'.join(run.warnings(host, INSTALL)), run.warnings(host, INSTALL)
         assert dict(lab.upstream.bytes_served) == dict((k + '.tar.gz', ARCHIVE_SIZE_OF(lab, k)) for k in (PC_MODEL, PI_MODEL))
     finally:
         lab.fleet.nginx.start()
 
 
 def test_corrupted_file_on_the_mirror_is_rejected_then_repaired(lab):
-    from synthetic_zoo import build_archive
     path = lab.archive_path(PC_MODEL)
     # Bad bytes that are still a valid archive of the right name (a truncated or garbled one fails even earlier).
     other = build_archive(lab.fleet.dir / 'other_bytes', PC_MODEL, size=ARCHIVE_SIZE, seed=5)
@@ -169,22 +171,21 @@ def test_corrupted_file_on_the_mirror_is_rejected_then_repaired(lab):
     (failure,) = res['failed_sources']
     assert failure.startswith(lab.fleet.nginx.url) and 'checksum mismatch for model %s: expected sha256 %s, got ' % (
         PC_MODEL, lock[PC_MODEL]['sha256']) in failure, failure
-    assert 'a source failed before %s served: %s' % (res['source'], failure) in '\n'.join(warnings(run, PCS[2], INSTALL))
+    assert 'a source failed before %s served: %s' % (res['source'], failure) in '\n'.join(run.warnings(PCS[2], INSTALL))
     assert dict(lab.upstream.bytes_served) == {PC_MODEL + '.tar.gz': ARCHIVE_SIZE_OF(lab, PC_MODEL)}
     # The mirror's next run finds the bad copy (sha256 against the lock) and fetches it again.
     repair = lab.provision('repair', '--limit', TEACHER)
     assert repair.rc == 0, repair.describe()
     actions = dict((r['item']['key'], r['action']) for r in repair.results(TEACHER, DOWNLOAD))
     assert actions == dict((k, 'repaired' if k == PC_MODEL else 'unchanged') for k in MODELS)
-    assert sha256_of(path) == lock[PC_MODEL]['sha256'] and lab.fleet.lock() == lock
+    assert digest(path) == lock[PC_MODEL]['sha256'] and lab.fleet.lock() == lock
 
 
 def test_changed_upstream_archive_is_a_hard_error_with_both_digests(lab):
-    from synthetic_zoo import build_archive
     lock = lab.fleet.lock()
     pinned = lock[PI_MODEL]['sha256']
     build_archive(lab.upstream.root, PI_MODEL, size=ARCHIVE_SIZE, seed=1)     # upstream republishes other bytes
-    new = sha256_of(Path(lab.upstream.root) / (PI_MODEL + '.tar.gz'))
+    new = digest(Path(lab.upstream.root) / (PI_MODEL + '.tar.gz'))
     try:
         check = zoo_lock(lab, 'check')
         assert check.returncode == 1, check.stdout + check.stderr
@@ -214,34 +215,17 @@ def test_changed_upstream_archive_is_a_hard_error_with_both_digests(lab):
     # ...and refreshing again once upstream is back pins the original bytes (workstations are untouched).
     back = lab.provision('refresh-back', '--limit', TEACHER, '-e', 'mirror_lock_refresh=true')
     assert back.rc == 0, back.describe()
-    assert lab.fleet.lock()[PI_MODEL]['sha256'] == pinned and sha256_of(lab.archive_path(PI_MODEL)) == pinned
+    assert lab.fleet.lock()[PI_MODEL]['sha256'] == pinned and digest(lab.archive_path(PI_MODEL)) == pinned
     final = lab.provision('final')
     assert final.rc == 0 and not final.problems(), final.describe()
     for host in PCS + PIS:
-        assert [r['action'] for r in lab.installs(final, host)] == ['unchanged'] * len(expected_models(host)), host
-
-
-def warnings(run, host, task_suffix):
-    """The warnings a task gave on a host (the json callback keeps them on the host's task result)."""
-    out = []
-    for play in run.out['plays']:
-        for task in play['tasks']:
-            if task['task']['name'].endswith(task_suffix) and host in task['hosts']:
-                res = task['hosts'][host]
-                for one in [res] + res.get('results', []):
-                    out.extend(one.get('warnings') or ())
-    return out
+        assert [r['action'] for r in lab.installs(final, host)] == ['unchanged'] * len(lab.fleet.expected_models(host)), host
 
 
 def zoo_lock(lab, *args):
-    return subprocess.run([sys.executable, str(REPO / 'tools' / 'zoo_lock.py')] + list(args)
+    return subprocess.run([sys.executable, str(TOOLS / 'zoo_lock.py')] + list(args)
                           + ['--lock', str(lab.fleet.lock_file)], capture_output=True, text=True, check=False)
 
 
 def ARCHIVE_SIZE_OF(lab, key):
     return (Path(lab.upstream.root) / (key + '.tar.gz')).stat().st_size
-
-
-def sha256_of(path):
-    import hashlib
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

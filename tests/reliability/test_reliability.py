@@ -1,5 +1,5 @@
-"""Issue 5: faults injected for real, figures checked. The scenarios live in scenarios.py (shared with
-tools/reliability_report.py); these tests assert what must hold. Seeded: the seed is printed at the end of the
+"""Issue 5: faults injected for real, figures checked. The scenarios live in tests/support/reliability/ (shared with
+the report, ``pytest tests/reliability --reliability-report``); these tests assert what must hold. Seeded: the seed is printed at the end of the
 run and in every failure, and ``LABFLEET_ZOO_SEED=<seed>`` replays it.
 """
 
@@ -14,13 +14,19 @@ import sys
 
 import pytest
 
-import scenarios
-from scenarios import (KILL_KEY, REPO, Installer, ZooServer, build_archive, archive_info, from_params,
-                       leftovers, quick_sleep, verify)
+from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer
+from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.tests.support.kills import reap, spawn
+from ansible_collections.labfleet.zoo.tests.support.reliability import concurrency, disk, hostile_archives, killed_runs, network, parameters, students
+from ansible_collections.labfleet.zoo.tests.support.reliability.common import MiB, READ_BUFFER, can_mount, leftovers, quick_sleep, verify
+from ansible_collections.labfleet.zoo.tests.support.reliability.killed_runs import KILL_KEY
+from ansible_collections.labfleet.zoo.tests.support.repo import REPO
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer, ignore_range, reset
 
 pytestmark = pytest.mark.slow
 
-needs_root = pytest.mark.skipif(not scenarios.can_mount(), reason='mounting a tmpfs needs root')
+needs_root = pytest.mark.skipif(not can_mount(), reason='mounting a tmpfs needs root')
 
 
 def assert_held(outcome):
@@ -30,23 +36,22 @@ def assert_held(outcome):
 # ---------------------------------------------------------------- network
 
 def test_network_faults_every_install_verified_refetch_bounded(tmp_path, seed):
-    out = scenarios.network_faults(tmp_path, seed)
+    out = network.network_faults(tmp_path, seed)
     assert_held(out)
     assert out.figures['faults injected'] >= 20, out.explain()
     kinds = set(k for k in out.figures if k.startswith('fault: '))
     assert {'fault: reset', 'fault: short', 'fault: stall'} <= kinds, out.explain()
     assert kinds & {'fault: HTTP 500', 'fault: HTTP 503'}, out.explain()
     assert out.figures['installs verified'] == out.figures['installs attempted'], out.explain()
-    assert out.figures['worst re-fetch beyond what remained (bytes)'] <= scenarios.READ_BUFFER
+    assert out.figures['worst re-fetch beyond what remained (bytes)'] <= READ_BUFFER
 
 
 def test_a_server_ignoring_range_forces_a_clean_restart(tmp_path, seed):
     """Always one ignore-Range fault, whatever the seed: a restart from byte 0 in a fresh staging folder."""
-    from zoo_server import ignore_range, reset
-    path = build_archive(tmp_path / 'zoo', 'norange', size=4 * scenarios.MiB, seed=seed % 1000)
+    path = build_archive(tmp_path / 'zoo', 'norange', size=4 * MiB, seed=seed % 1000)
     info = archive_info(path)
-    with scenarios.FaultServer(str(tmp_path / 'zoo')) as server:
-        at = 3 * scenarios.MiB + seed % 1000
+    with ZooServer(str(tmp_path / 'zoo')) as server:
+        at = 3 * MiB + seed % 1000
         server.plan(path.name, [reset(at), ignore_range()])
         dest = tmp_path / 'pre_trained'
         result = Installer(from_params(dict(url=server.url_for(path.name), dest=str(dest), timeout=5, retries=2)),
@@ -61,7 +66,7 @@ def test_a_server_ignoring_range_forces_a_clean_restart(tmp_path, seed):
 # ---------------------------------------------------------------- killed runs
 
 def test_killed_runs_leave_absent_old_or_new_and_the_next_run_heals(tmp_path, seed):
-    out = scenarios.killed_runs(tmp_path, seed)
+    out = killed_runs.killed_runs(tmp_path, seed)
     assert out.figures.get('kills', 0) >= 10, out.explain()
     assert_held(out)
     assert out.figures['kills survived'] == out.figures['kills'], out.explain()
@@ -71,25 +76,25 @@ def test_kill_while_the_old_install_is_deleted_then_rerun_cleans_it(tmp_path):
     """SIGKILL after the swap, while the previous tree is being deleted: the model is the new one, complete,
     and the next run (which finds it intact) must still delete the half-deleted ``<key>.old.*`` tree."""
     old_root, new_root = tmp_path / 'old', tmp_path / 'new'
-    build_archive(old_root, KILL_KEY, size=2 * scenarios.MiB, seed=1)
-    new_info = archive_info(build_archive(new_root, KILL_KEY, size=2 * scenarios.MiB, seed=2))
+    build_archive(old_root, KILL_KEY, size=2 * MiB, seed=1)
+    new_info = archive_info(build_archive(new_root, KILL_KEY, size=2 * MiB, seed=2))
     dest = tmp_path / 'pre_trained'
     with ZooServer(str(old_root)) as old_srv, ZooServer(str(new_root)) as new_srv:
         filename = KILL_KEY + '.tar.gz'
         Installer(from_params(dict(url=old_srv.url_for(filename), dest=str(dest)))).present()
-        proc = scenarios._spawn(new_srv.url_for(filename), dest, 'os.remove||3')
+        proc = spawn(new_srv.url_for(filename), dest, 'os.remove||3')
         assert proc.stdout.readline() == b'go\n'
         status = os.waitpid(proc.pid, os.WUNTRACED)[1]
         assert os.WIFSTOPPED(status)
         assert json.loads(proc.stdout.readline())['paused'] == 'os.remove'
-        assert scenarios._reap(proc, signal.SIGKILL) == -signal.SIGKILL
+        assert reap(proc, signal.SIGKILL) == -signal.SIGKILL
         assert verify(dest / KILL_KEY, new_info['sha256']) == []  # the kill left the new install, complete
         debris = leftovers(dest)
         assert debris and all('.old.' in e for e in debris), debris
         result = Installer(from_params(dict(url=new_srv.url_for(filename), dest=str(dest)))).present()
     assert result['action'] == 'unchanged'
     assert leftovers(dest) == [], ('the next run left the killed run\'s half-deleted previous install in '
-                                   '%s: %s' % (dest / scenarios.WORK, leftovers(dest)))
+                                   '%s: %s' % (dest / WORK, leftovers(dest)))
 
 
 # ---------------------------------------------------------------- hostile archives
@@ -108,15 +113,15 @@ ISSUE_KINDS = {  # the issue's list -> the case ids that cover it
 
 
 def test_every_kind_of_the_issue_is_covered():
-    cases = set(scenarios.hostile_cases())
+    cases = set(hostile_archives.hostile_cases())
     assert len(cases) >= 12
     missing = dict((kind, ids) for kind, ids in ISSUE_KINDS.items() if not set(ids) <= cases)
     assert not missing, missing
 
 
-@pytest.mark.parametrize('case', scenarios.hostile_cases())
+@pytest.mark.parametrize('case', hostile_archives.hostile_cases())
 def test_hostile_archive_through_the_installer(tmp_path, case):
-    ok, failures, outside, message = scenarios.hostile_one(tmp_path, case)
+    ok, failures, outside, message = hostile_archives.hostile_one(tmp_path, case)
     if ok is None:
         pytest.skip(failures[0])
     assert outside == 0
@@ -126,27 +131,27 @@ def test_hostile_archive_through_the_installer(tmp_path, case):
 # ---------------------------------------------------------------- bad parameters, concurrency, disk, students
 
 def test_bad_parameters_through_the_module(tmp_path, seed):
-    out = scenarios.bad_parameters(tmp_path, seed)
+    out = parameters.bad_parameters(tmp_path, seed)
     assert_held(out)
     assert out.figures['bad parameters rejected cleanly'] == out.figures['bad parameter cases'] >= 10
 
 
 def test_four_concurrent_module_runs_one_download(tmp_path, seed):
-    out = scenarios.concurrency(tmp_path, seed)
+    out = concurrency.concurrency(tmp_path, seed)
     assert_held(out)
     assert out.figures['concurrent downloads'] == 1 and out.figures['concurrent successes'] == 4
 
 
 @needs_root
 def test_disk_full_on_a_real_tmpfs(tmp_path, seed):
-    out = scenarios.disk_full(tmp_path, seed)
+    out = disk.disk_full(tmp_path, seed)
     assert_held(out)
     assert out.figures['disk full refused before downloading'] == 2
     assert out.figures['disk full cleaned up (size unknown)'] == 1
 
 
 def test_student_files_survive_forced_reinstall_and_reprovision(tmp_path, seed):
-    out = scenarios.student_data(tmp_path, seed)
+    out = students.student_data(tmp_path, seed)
     assert_held(out)
     assert out.figures['student files changed'] == 0 and out.figures['student files checked'] >= 10
 
@@ -159,9 +164,10 @@ ROWS = ('network faults injected', 'installs verified', 'kills survived', 'hosti
 
 def test_report_quick_prints_one_table(tmp_path, seed):
     # The whole hostile lab runs as tests/security; here its block is shown for one property (the credentials).
-    proc = subprocess.run([sys.executable, str(REPO / 'tools' / 'reliability_report.py'), '--quick',
-                           '--seed', str(seed), '--work', str(tmp_path), '--hostile-k', 'test_p7_'],
-                          capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run([sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', str(REPO / 'tests' / 'reliability'),
+                           '--reliability-report', '--quick', '--seed', str(seed), '--work', str(tmp_path),
+                           '--hostile-k', 'test_p7_'], cwd=str(REPO), capture_output=True, text=True, timeout=600,
+                          check=False)
     text = proc.stdout
     assert 'seed %d' % seed in text, text + proc.stderr
     table = [line for line in text.splitlines() if line.startswith('|')]

@@ -1,7 +1,7 @@
 """playbooks/report.yml on a small real lab over SSH (2 PCs, 1 Pi), checked in a real headless Chromium.
 
-The lab is tests/fleet/harness.py's, with its own three Unix users and its own lock, so it runs beside (not instead
-of) the fleet tests' lab. One PC is broken by deleting a model file: the page must list it first, with its problem.
+The lab is support/fleet.py's, with its own three Unix users and its own lock, so it runs beside (not instead of) the
+fleet tests' lab. One PC is broken by deleting a model file: the page must list it first, with its problem.
 The page is kept as tests/output/lab-report.html and its screenshot as tests/output/lab-report.png.
 
 Also checks the labfleet.zoo.recap callback's table on the provisioning runs (ansible.cfg enables it).
@@ -13,17 +13,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'fleet'))
-
-import harness  # noqa: E402
-from harness import OUTPUT, PC_MODEL, PI_MODEL, Fleet  # noqa: E402
+from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, Fleet
+from ansible_collections.labfleet.zoo.tests.support.repo import OUTPUT, PC_MODEL, PI_MODEL
+from ansible_collections.labfleet.zoo.tests.support.zoo import served
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
 
@@ -40,48 +36,13 @@ SCREENSHOT = OUTPUT / 'lab-report.png'
 PAGE = OUTPUT / 'lab-report.html'
 
 
-class ReportFleet(Fleet):
-    """The harness's lab with three hosts of its own: student_pcs (2) and raspberry_pis (1, Pi profile forced)."""
-
-    def __init__(self, workdir, mirror_url):
-        super(ReportFleet, self).__init__(workdir, mirror_url)
-        self.hosts = PCS + PIS
-
-    def start(self):
-        # Own users, own lock: this lab may run while the fleet tests' lab (their session fixture) is up.
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(harness, 'LOCK', LOCK)
-            return super(ReportFleet, self).start()
-
-    def _write_inventory(self):
-        def host(user):
-            return {'ansible_host': '127.0.0.1', 'ansible_port': self.port, 'ansible_user': user}
-
-        hosts = {'all': {
-            'vars': {'ansible_python_interpreter': '/usr/bin/python3',
-                     'ansible_ssh_private_key_file': str(self.key),
-                     'ansible_ssh_common_args': '-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no '
-                                                '-o IdentitiesOnly=yes -o LogLevel=ERROR',
-                     'workstation_mirrors': [self.mirror_url]},
-            'children': {'student_pcs': {'hosts': dict((u, host(u)) for u in PCS)},
-                         'raspberry_pis': {'hosts': dict((u, host(u)) for u in PIS),
-                                           'vars': {'workstation_profile': 'pi'}}},
-        }}
-        self.inventory.mkdir(parents=True, exist_ok=True)
-        (self.inventory / 'hosts.yml').write_text('---\n' + yaml.safe_dump(hosts, sort_keys=False))
-
-
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.skip('the report test needs root: it creates Unix users and starts sshd')
-    from synthetic_zoo import build_archive
-    from zoo_server import ZooServer
-    root = tmp_path_factory.mktemp('report_zoo')
-    for key in (PC_MODEL, PI_MODEL):
-        build_archive(root, key, size=harness.ARCHIVE_SIZE)
-    with ZooServer(root) as zoo:
-        the_lab = ReportFleet(tmp_path_factory.mktemp('report_fleet'), zoo.url)
+    with served(tmp_path_factory.mktemp('report_zoo'), (PC_MODEL, PI_MODEL), size=ARCHIVE_SIZE) as zoo:
+        # Own users, own lock, no host_vars: this lab may run while the fleet tests' lab (their session fixture) is up.
+        the_lab = Fleet(tmp_path_factory.mktemp('report_fleet'), zoo.url, PCS, PIS, LOCK)
         try:
             the_lab.start()
             yield the_lab

@@ -10,10 +10,11 @@ import shutil
 
 import pytest
 
-from support import archives
-from support.lab import KEY, PC, HostileLab
-from synthetic_zoo import archive_info, build_archive
-from zoo_server import ZooServer
+from ansible_collections.labfleet.zoo.tests.support import archives
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, PC, HostileLab
+from ansible_collections.labfleet.zoo.tests.support.zoo import reset
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer
 
 
 def pytest_collection_modifyitems(config, items):
@@ -45,24 +46,18 @@ def _servers(zoo):
         yield upstream, mirror
 
 
-def _reset(srv):
-    srv.ignore_range = False
-    srv._plans.clear()
-    srv.reset_counters()
-
-
 @pytest.fixture
 def upstream(_servers):
-    _reset(_servers[0])
+    reset(_servers[0])
     yield _servers[0]
-    _reset(_servers[0])
+    reset(_servers[0])
 
 
 @pytest.fixture
 def mirror(_servers):
-    _reset(_servers[1])
+    reset(_servers[1])
     yield _servers[1]
-    _reset(_servers[1])
+    reset(_servers[1])
 
 
 @pytest.fixture

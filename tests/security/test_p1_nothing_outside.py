@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from support.lab import KEY, PC, run
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, PC, run
 
 pytestmark = pytest.mark.slow
 

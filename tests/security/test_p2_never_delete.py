@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from support.lab import KEY, PC, run, snapshot
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, PC, run
+from ansible_collections.labfleet.zoo.tests.support.trees import snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,10 @@ import os
 
 import pytest
 
-from support.lab import KEY, killed_at, run, snapshot
-from zoo_server import ZooServer
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, run
+from ansible_collections.labfleet.zoo.tests.support.kills import killed_at
+from ansible_collections.labfleet.zoo.tests.support.trees import snapshot
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +79,7 @@ def test_kill_after_a_students_folder_was_set_aside(lab, short_lived):
 def test_the_wanted_tree_is_preferred_to_a_staged_tree_of_another_archive(lab, short_lived, zoo):
     """Killed between the renames while a pinned install was being replaced by an unpinned run's other archive:
     the next pinned run puts the old (wanted) tree back, not the staged one, with no download."""
-    from synthetic_zoo import archive_info, build_archive
+    from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive
     url = short_lived.url_for(KEY + '.tar.gz')
     first = lab.install(url)
     newer = build_archive(lab.root / 'newer', KEY, size=300 * 1024, seed=99)  # same name, other bytes

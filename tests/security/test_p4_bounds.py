@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from support import archives
-from support.archives import directory, header, member
-from support.lab import KEY, install_measured, run, snapshot
-from zoo_server import trickle, trickle_headers
+from ansible_collections.labfleet.zoo.tests.support import archives
+from ansible_collections.labfleet.zoo.tests.support.archives import directory, header, member
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, install_measured, run
+from ansible_collections.labfleet.zoo.tests.support.trees import snapshot
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import trickle, trickle_headers
 
 pytestmark = pytest.mark.slow
 

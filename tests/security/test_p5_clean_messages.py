@@ -12,9 +12,10 @@ import subprocess
 
 import pytest
 
-from support import archives
-from support.archives import directory, header, member
-from support.lab import KEY, REPO, run
+from ansible_collections.labfleet.zoo.tests.support import archives
+from ansible_collections.labfleet.zoo.tests.support.archives import directory, header, member
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, run
+from ansible_collections.labfleet.zoo.tests.support.repo import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -116,11 +117,12 @@ def test_unreadable_files_under_full_verify_are_named(lab, upstream):
     lib = lab.root / 'lib'
     shutil.copytree(str(REPO / 'plugins' / 'module_utils'),
                     str(lib / 'ansible_collections' / 'labfleet' / 'zoo' / 'plugins' / 'module_utils'))
-    code = ('import json, sys; sys.path.insert(0, %r); '
+    code = ('import json; '
             'from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import inspect; '
-            'print(json.dumps(inspect(%r, [], "full")))' % (str(lib), str(lab.dest)))
+            'print(json.dumps(inspect(%r, [], "full")))' % str(lab.dest))
     proc = subprocess.run(['/usr/bin/python3', '-c', code], user=lab.uid, group=lab.gid, extra_groups=[],
-                          capture_output=True, text=True, timeout=60, check=False)
+                          env=dict(os.environ, PYTHONPATH=str(lib)), capture_output=True, text=True, timeout=60,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     model = json.loads(proc.stdout)['models'][0]
     assert model['state'] == 'damaged', model

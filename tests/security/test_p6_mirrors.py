@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from support import archives
-from support.lab import KEY, run
-from zoo_server import ZooServer, lie_length, redirect
+from ansible_collections.labfleet.zoo.tests.support import archives
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, run
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer, lie_length, redirect
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from support.lab import KEY, run
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, run
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import status
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +18,7 @@ def with_creds(url):
 
 
 def test_mirror_credentials_never_leak_even_at_vvv(lab, mirror, upstream):
-    mirror.plan(KEY + '.tar.gz', [__import__('zoo_server').status(404)])
+    mirror.plan(KEY + '.tar.gz', [status(404)])
     out = run(lab.params(url=with_creds(upstream.url_for(KEY + '.tar.gz')), mirrors=[with_creds(mirror.url)]),
               verbosity=3)
     assert not out.failed and out.result['action'] == 'installed', out

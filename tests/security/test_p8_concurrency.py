@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from support.lab import KEY, run
+from ansible_collections.labfleet.zoo.tests.support.lab import KEY, run
 
 pytestmark = pytest.mark.slow
 

@@ -1,13 +1,13 @@
 """The child process of the killed-run scenarios: the real Installer, run to completion or frozen at one exact point.
 
-    python kill_child.py REPO URL DEST TRIGGER [PARAMS_JSON]
+    python -m ansible_collections.labfleet.zoo.tests.support.kill_child URL DEST TRIGGER [PARAMS_JSON]
 
-TRIGGER is ``none`` or ``EVENT|NEEDLE|N``: the process freezes itself (SIGSTOP) just *before* the N-th Python
-audit event EVENT whose first argument contains NEEDLE happens (``os.rename``, ``os.mkdir``, ``os.remove``,
-``open``, ``shutil.rmtree``), after printing one JSON line saying where. The parent then SIGKILLs it: the
-kill is real, only its moment is chosen precisely (a breakpoint, not a change of the code under test).
-The child prints ``go`` once its imports are done, and the Installer's result as JSON when it finishes.
-PARAMS_JSON adds task parameters (``owner``, ``mirrors``...).
+(started by ``kills.spawn``, with the environment of ``repo.python_env()``). TRIGGER is ``none`` or
+``EVENT|NEEDLE|N``: the process freezes itself (SIGSTOP) just *before* the N-th Python audit event EVENT whose
+first argument contains NEEDLE happens (``os.rename``, ``os.mkdir``, ``os.remove``, ``open``, ``shutil.rmtree``),
+after printing one JSON line saying where. The parent then SIGKILLs it: the kill is real, only its moment is chosen
+precisely (a breakpoint, not a change of the code under test). The child prints ``go`` once its imports are done,
+and the Installer's result as JSON when it finishes. PARAMS_JSON adds task parameters (``owner``, ``mirrors``...).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ import json
 import os
 import signal
 import sys
+import time
+
+from ansible_collections.labfleet.zoo.tests.support.lab import installer
 
 
 def arm(trigger):
@@ -41,21 +44,14 @@ def arm(trigger):
 
 
 def main():
-    repo, url, dest, trigger = sys.argv[1:5]
-    sys.path.insert(0, os.path.join(repo, 'collections'))
-    from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-    from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
-
-    from ansible_collections.labfleet.zoo.plugins.module_utils._fs import attrs_from
-
+    url, dest, trigger = sys.argv[1:4]
     params = dict(url=url, dest=dest, timeout=5, retries=2)
-    params.update(json.loads(sys.argv[5]) if len(sys.argv) > 5 else {})
-    attrs = attrs_from(params.pop('owner', None), params.pop('group', None), params.pop('mode', None))
-    spec = from_params(params)
+    params.update(json.loads(sys.argv[4]) if len(sys.argv) > 4 else {})
+    one = installer(params, sleep=time.sleep)  # the real back-off: a kill may land in it
     if trigger != 'none':
         arm(trigger)
     os.write(1, b'go\n')
-    result = Installer(spec, attrs=attrs).present()
+    result = one.present()
     os.write(1, (json.dumps(result) + '\n').encode())
 
 

@@ -9,28 +9,28 @@
       victim.txt (0644), shared.txt (0666: the student may hard-link it), dir/ (0755)
 
 The student acts for real, as its own Unix user (``as_student``: a shell command run with its uid), and the
-module runs as root through ``ansible localhost -m ...`` (``run``) or in-process (``installer``).
+module runs as root through ``ansible localhost -m ...`` (``run``) or in-process (``install``, ``installer``).
 """
 
 from __future__ import annotations
 
 import grp
-import hashlib
 import json
 import os
 import pwd
-import stat
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from ansible_collections.labfleet.zoo.tests.support import runner
+from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, python_env
+from ansible_collections.labfleet.zoo.tests.support.trees import snapshot
+
 STUDENT = 'lfz-student'
-KEY = 'lfz_model'                                   # an archive outside the catalog (url installs)
-PC = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'  # a catalog model (its top_dir is known)
+KEY = 'lfz_model'   # an archive outside the catalog (url installs)
+PC = PC_MODEL       # a catalog model (its top_dir is known): the workstation role's default PC model
 
 
 def quick_sleep(seconds):
@@ -49,71 +49,21 @@ def ensure_student(name=STUDENT):
     return entry.pw_uid, entry.pw_gid
 
 
-def snapshot(root):
-    """{relpath: (type, mode, uid, gid, size, sha256 or link target)} of every entry under ``root``, root included."""
-    out = {}
-    root = str(root)
-    stack = ['']
-    while stack:
-        rel = stack.pop()
-        path = os.path.join(root, rel) if rel else root
-        st = os.lstat(path)
-        detail = None
-        if stat.S_ISREG(st.st_mode):
-            with open(path, 'rb') as fh:
-                detail = hashlib.sha256(fh.read()).hexdigest()
-        elif stat.S_ISLNK(st.st_mode):
-            detail = os.readlink(path)
-        elif stat.S_ISDIR(st.st_mode):
-            stack.extend(os.path.join(rel, name) if rel else name for name in os.listdir(path))
-        out[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_size, detail)
-    return out
-
-
-def ansible_env(**extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='test_json',
-               ANSIBLE_CALLBACK_PLUGINS=str(REPO / 'tests' / 'callback_plugins'),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_DEPRECATION_WARNINGS='0')
-    env.update(extra)
-    return env
-
-
-class Run(object):
-    """One ``ansible localhost -m MODULE`` run: rc, the task's result, the whole output."""
-
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.text = proc.stdout + proc.stderr
-        out = proc.stdout
-        start = out.find('\n{\n') + 1 if not out.startswith('{') else 0  # -vvv lines come before the JSON
-        try:
-            self.result = json.loads(out[start:])['plays'][0]['tasks'][0]['hosts']['localhost']
-        except (ValueError, KeyError, IndexError):
-            self.result = {}
-
-    @property
-    def failed(self):
-        return bool(self.result.get('failed')) or self.rc != 0
-
-    @property
-    def msg(self):
-        return self.result.get('msg', '')
-
-    def __repr__(self):
-        return '<Run rc=%s result=%s\n%s>' % (self.rc, json.dumps(self.result, indent=1)[:3000], self.text[-3000:])
-
-
 def run(args, module='labfleet.zoo.model', check=False, diff=False, verbosity=0, timeout=300):
-    """The real module, as this process's user (root in CI), through the ansible CLI."""
-    cmd = [str(BIN / 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local',
-           '-e', 'ansible_python_interpreter=' + sys.executable, '-m', module, '-a', json.dumps(args)]
-    cmd += ['--check'] if check else []
-    cmd += ['--diff'] if diff else []
-    cmd += ['-' + 'v' * verbosity] if verbosity else []
-    proc = subprocess.run(cmd, cwd=str(REPO), env=ansible_env(), capture_output=True, text=True, timeout=timeout,
-                          check=False)
-    return Run(proc)
+    """The real module, as this process's user (root in CI), through the ansible CLI (a ``runner.Run``)."""
+    return runner.adhoc(args, module=module, check=check, diff=diff, verbosity=verbosity, timeout=timeout)
+
+
+def installer(params, sleep=quick_sleep):
+    """The real Installer for module-style task ``params``: ``owner``, ``group`` and ``mode`` become its attributes,
+    ``state`` is left to the caller."""
+    from ansible_collections.labfleet.zoo.plugins.module_utils._fs import attrs_from
+    from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
+    from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+
+    task = dict(params)
+    attrs = attrs_from(task.pop('owner', None), task.pop('group', None), task.pop('mode', None))
+    return Installer(from_params(task), attrs=attrs, sleep=sleep)
 
 
 class HostileLab(object):
@@ -175,57 +125,24 @@ class HostileLab(object):
 
     def install(self, url, **params):
         """The Installer in this (root) process, the student as owner; returns its result (raises ZooError)."""
-        from ansible_collections.labfleet.zoo.plugins.module_utils._fs import attrs_from
-        from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-        from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
-
         task = self.params(url=url, **params)
-        attrs = attrs_from(task.pop('owner'), task.pop('group'), task.pop('mode', None))
         state = task.pop('state', 'present')
-        installer = Installer(from_params(task), attrs=attrs, sleep=quick_sleep)
-        return installer.present() if state == 'present' else installer.absent()
+        one = installer(task)
+        return one.present() if state == 'present' else one.absent()
 
     def close(self):
         subprocess.run(['rm', '-rf', '--one-file-system', str(self.root)], check=False)  # deep trees too
-
-
-def killed_at(url, dest, trigger, params=None, timeout=120):
-    """Run the real Installer in a child (tests/support/kill_child.py) frozen just before ``trigger``
-    (``EVENT|NEEDLE|N``, see there), then SIGKILL it. Returns where it was frozen (a dict)."""
-    cmd = [sys.executable, str(REPO / 'tests' / 'support' / 'kill_child.py'), str(REPO), url, str(dest), trigger,
-           json.dumps(params or {})]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    where = None
-    try:
-        deadline = time.monotonic() + timeout
-        for line in proc.stdout:
-            if line.startswith(b'{"paused"'):
-                where = json.loads(line)
-                break
-            if time.monotonic() > deadline:
-                break
-        if where is None:
-            raise AssertionError('the child never reached %s: %s' % (trigger, proc.stderr.read()[-2000:]))
-        os.kill(proc.pid, 9)
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, 9)
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-    return where
 
 
 def install_measured(params, timeout=300):
     """The Installer in a fresh child process (as this user): (result or {'error': msg}, peak RSS in MiB)."""
     code = '''
 import json, sys
-sys.path.insert(0, sys.argv[1])
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 try:
-    out = Installer(from_params(json.loads(sys.argv[2])), sleep=lambda s: None).present()
+    out = Installer(from_params(json.loads(sys.argv[1])), sleep=lambda s: None).present()
 except ZooError as e:
     out = {'error': str(e)}
 # VmHWM: this process's own peak (ru_maxrss would include the parent's, inherited at fork)
@@ -233,8 +150,8 @@ hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]
 out['peak_mib'] = int(hwm.split()[1]) / 1024.0
 print(json.dumps(out))
 '''
-    proc = subprocess.run([sys.executable, '-c', code, str(REPO / 'collections'), json.dumps(params)],
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run([sys.executable, '-c', code, json.dumps(params)], env=python_env(), capture_output=True,
+                          text=True, timeout=timeout, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout)
     return out, out.pop('peak_mib')

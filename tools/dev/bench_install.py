@@ -28,7 +28,7 @@ Targets (PASS/MISS printed beside each, never asserted): cold install module tim
 warm rerun <= 1.05 x trivial play; peak RSS <= 80 MB at 1 GiB; fleet rerun <= 1.3 x trivial play.
 
 Results are printed as a table and written as JSON (default tests/output/bench.json).
-Run from anywhere with the project venv:  .venv/bin/python tools/bench_install.py
+Run from anywhere with the project venv:  .venv/bin/python tools/dev/bench_install.py
 """
 
 from __future__ import annotations
@@ -47,33 +47,38 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / 'tools'))
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / 'collections'  # holds the checkout's collection link (make venv)
+if __name__ == '__main__':  # run as a script: the link makes the imports below work
+    sys.path.insert(0, str(COLLECTIONS))
 
-from synthetic_zoo import archive_info, build_archive, parse_size  # noqa: E402  (repo tool, path set above)
-from zoo_server import ZooServer  # noqa: E402
+from ansible_collections.labfleet.zoo.tools.fixtures.checkout import ansible_env, ansible_executable, default_models  # noqa: E402
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive, parse_size  # noqa: E402
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer  # noqa: E402
 
-KEY = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'  # 212 MB upstream, the student PCs' model
+KEY = default_models('pc')[0]  # the student PCs' model (212 MB upstream with the course's defaults)
+# The plays measured, as YAML files that yamllint and ansible-lint check: tools/dev/bench_plays/<name>.yml.
+PLAYS = Path(__file__).resolve().parent / 'bench_plays'
+PLAY_NAMES = ('install', 'get_url', 'ping', 'debug')
 MB = 1000 * 1000
 TARGETS = {'cold': 1.2, 'warm': 1.05, 'rss_mb': 80.0, 'fleet': 1.3}
 _RESULT_LINE = re.compile(r'^(ok|changed|fatal|failed): \[([^\]]+)\](?:: [A-Z! ]+)? => (\{.*\})\s*$')
 
-# The module's code path without AnsiballZ, for measuring the process that installs (argv: collections
-# dir, mode, params json[, pstats file]). mode 'imports' stops after the imports (the fixed cost).
+# The module's code path without AnsiballZ, for measuring the process that installs (argv: mode, params json
+# [, pstats file]; PYTHONPATH: the collections folder). mode 'imports' stops after the imports (the fixed cost).
 RUNNER = r'''
 import json, sys
-sys.path.insert(0, sys.argv[1])
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
-if sys.argv[2] == 'imports':
+if sys.argv[1] == 'imports':
     print('{}')
     sys.exit(0)
-params = json.loads(sys.argv[3])
-if sys.argv[2] == 'profile':
+params = json.loads(sys.argv[2])
+if sys.argv[1] == 'profile':
     import cProfile
     prof = cProfile.Profile()
     result = prof.runcall(lambda: Installer(from_params(params)).present())
-    prof.dump_stats(sys.argv[4])
+    prof.dump_stats(sys.argv[3])
 else:
     result = Installer(from_params(params)).present()
 result.pop('diff', None)
@@ -88,57 +93,6 @@ _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], 'w') as fh:
     json.dump({'maxrss_kib': usage.ru_maxrss, 'status': status}, fh)
 sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
-'''
-
-INSTALL_PLAY = '''\
-- name: Bench - install the model with labfleet.zoo.model
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Install the model
-      labfleet.zoo.model:
-        name: "{{ bench_key }}"
-        dest: "{{ bench_dest }}"
-        mirrors: ["{{ bench_mirror }}"]
-        checksum: "sha256:{{ bench_sha256 }}"
-'''
-
-GET_URL_PLAY = '''\
-- name: Bench - what an Ansible user writes today
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Download the archive
-      ansible.builtin.get_url:
-        url: "{{ bench_url }}"
-        dest: "{{ bench_dest }}/{{ bench_key }}.tar.gz"
-        checksum: "sha256:{{ bench_sha256 }}"
-        mode: "0644"
-    - name: Extract it
-      ansible.builtin.unarchive:
-        src: "{{ bench_dest }}/{{ bench_key }}.tar.gz"
-        dest: "{{ bench_dest }}"
-        remote_src: true
-        creates: "{{ bench_dest }}/{{ bench_key }}/pipeline.config"
-'''
-
-PING_PLAY = '''\
-- name: Bench - trivial one-task play (ping)
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Ping
-      ansible.builtin.ping:
-'''
-
-DEBUG_PLAY = '''\
-- name: Bench - trivial one-task play (debug)
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Say hello
-      ansible.builtin.debug:
-        msg: hello
 '''
 
 
@@ -243,22 +197,11 @@ class Runner(object):
     def __init__(self, work, python):
         self.work = work
         self.python = python
-        self.playbook_bin = str(Path(python).parent / 'ansible-playbook')
-        if not os.path.exists(self.playbook_bin):
-            self.playbook_bin = shutil.which('ansible-playbook') or 'ansible-playbook'
-        self.env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0',
-                        ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_CALLBACK_RESULT_FORMAT='json',
-                        ANSIBLE_CALLBACK_FORMAT_PRETTY='false', ANSIBLE_DEPRECATION_WARNINGS='0')
-        if (REPO / 'ansible.cfg').exists():
-            self.env['ANSIBLE_CONFIG'] = str(REPO / 'ansible.cfg')
-        else:
-            self.env['ANSIBLE_COLLECTIONS_PATH'] = str(REPO / 'collections')
-        self.plays = {}
-        for name, text in (('install', INSTALL_PLAY), ('get_url', GET_URL_PLAY), ('ping', PING_PLAY),
-                           ('debug', DEBUG_PLAY)):
-            path = work / ('play_%s.yml' % name)
-            path.write_text(text)
-            self.plays[name] = str(path)
+        self.playbook_bin = ansible_executable('ansible-playbook', python) or 'ansible-playbook'
+        self.env = ansible_env(ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCALHOST_WARNING='0',
+                               ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_CALLBACK_FORMAT_PRETTY='false',
+                               ANSIBLE_DEPRECATION_WARNINGS='0')
+        self.plays = dict((name, str(PLAYS / ('%s.yml' % name))) for name in PLAY_NAMES)
 
     def playbook_cmd(self, play, inventory, extra):
         cmd = [self.playbook_bin, '-v', '-i', inventory, self.plays[play]]
@@ -301,12 +244,13 @@ class Runner(object):
         for that one child, which starts no children of its own.
         """
         usage_file = self.work / 'runner-rusage.json'
-        argv = [self.python, '-c', LAUNCHER, str(usage_file), self.python, '-c', RUNNER,
-                str(REPO / 'collections'), mode, json.dumps(params or {})]
+        argv = [self.python, '-c', LAUNCHER, str(usage_file), self.python, '-c', RUNNER, mode,
+                json.dumps(params or {})]
         if pstats:
             argv.append(str(pstats))
+        env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
         started = time.perf_counter()
-        proc = subprocess.run(argv, capture_output=True, timeout=3600, check=False)
+        proc = subprocess.run(argv, capture_output=True, env=env, timeout=3600, check=False)
         wall = time.perf_counter() - started
         if proc.returncode != 0:
             raise BenchError('direct runner (%s) failed: %s' % (mode, proc.stderr.decode(errors='replace')[-3000:]))
@@ -533,12 +477,7 @@ class Bench(object):
         section['module_elapsed'] = stats(elapsed)
         section['http_requests_by_module_reruns'] = 0  # checked on every rerun above
         section['http_requests_during_section'] = server.request_count() - requests_before
-        debug = statistics.median(times['labfleet.zoo.model play']) / statistics.median(times['trivial play (debug)'])
-        section['targets'] = [
-            target('module rerun <= %.2f x trivial play (ping)' % TARGETS['warm'],
-                   section['variants']['labfleet.zoo.model play']['ratio'], TARGETS['warm']),
-            target('module rerun <= %.2f x trivial play (debug)' % TARGETS['warm'], round(debug, 3), TARGETS['warm']),
-        ]
+        section['targets'] = floor_targets(section, times, 'module rerun', TARGETS['warm'])
         return section
 
     # -- 3. peak RSS
@@ -618,12 +557,7 @@ class Bench(object):
         section = self.table('fleet', title, times, 'trivial play (ping)',
                              ['trivial play (ping)', 'trivial play (debug)', 'labfleet.zoo.model play'])
         section['hosts'] = len(names)
-        debug = statistics.median(times['labfleet.zoo.model play']) / statistics.median(times['trivial play (debug)'])
-        section['targets'] = [
-            target('fleet rerun <= %.2f x trivial play (ping)' % TARGETS['fleet'],
-                   section['variants']['labfleet.zoo.model play']['ratio'], TARGETS['fleet']),
-            target('fleet rerun <= %.2f x trivial play (debug)' % TARGETS['fleet'], round(debug, 3), TARGETS['fleet']),
-        ]
+        section['targets'] = floor_targets(section, times, 'fleet rerun', TARGETS['fleet'])
         return section
 
     # -- profile
@@ -644,6 +578,14 @@ class Bench(object):
                    'elapsed': result['elapsed'], 'total_tt': round(total, 4), 'pstats': str(out), 'top': rows}
         self.report['sections']['profile'] = section
         return section
+
+
+def floor_targets(section, times, what, limit):
+    """The module play against both trivial plays of ``section``: ``what`` <= limit x ping, and x debug."""
+    debug = statistics.median(times['labfleet.zoo.model play']) / statistics.median(times['trivial play (debug)'])
+    return [target('%s <= %.2f x trivial play (ping)' % (what, limit),
+                   section['variants']['labfleet.zoo.model play']['ratio'], limit),
+            target('%s <= %.2f x trivial play (debug)' % (what, limit), round(debug, 3), limit)]
 
 
 def target(label, value, limit, unit='x'):
@@ -707,7 +649,7 @@ def parse_args(argv=None):
                     'Sections: cold install, warm no-op rerun, peak RSS, fleet rerun (and --profile). '
                     'Absolute times depend on the machine; only the ratios are compared with the targets.',
         epilog='Sizes use the synthetic zoo\'s syntax: K/M/G are binary (212M = 212 MiB, 1G = 1 GiB). '
-               'Example: .venv/bin/python tools/bench_install.py --runs 5 --size 212M --size-rss 1G --profile')
+               'Example: .venv/bin/python tools/dev/bench_install.py --runs 5 --size 212M --size-rss 1G --profile')
     parser.add_argument('--size', type=size_arg, default=parse_size('212M'),
                         help='archive size for the cold/warm/fleet sections (default 212M, like Faster R-CNN)')
     parser.add_argument('--size-rss', type=size_arg, default=parse_size('1G'),
@@ -722,7 +664,7 @@ def parse_args(argv=None):
     parser.add_argument('--quick', action='store_true',
                         help='smoke test: 4M/16M archives, 2 runs, 3 hosts, 1 RSS run (overrides those options)')
     parser.add_argument('--work', default=str(REPO / 'tests' / 'output' / 'bench-work'),
-                        help='scratch folder: cached archives, dests, plays (default tests/output/bench-work)')
+                        help='scratch folder: cached archives and dests (default tests/output/bench-work)')
     parser.add_argument('--json', default=str(REPO / 'tests' / 'output' / 'bench.json'),
                         help='where to write the JSON results (default tests/output/bench.json)')
     parser.add_argument('--python', default=str(REPO / '.venv' / 'bin' / 'python') if (REPO / '.venv').is_dir()

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tools/zoo_server.py: a real HTTP/1.1 server on 127.0.0.1; every fault is observed from a real client."""
+"""tools/fixtures/zoo_server.py: a real HTTP/1.1 server on 127.0.0.1; every fault is observed from a real client."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
-
 import pytest
 
-from zoo_server import ZooServer, ignore_range, reset, short, stall, status
+from ansible_collections.labfleet.zoo.tests.support.repo import REPO
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer, ignore_range, reset, short, stall, status
 
-REPO = Path(__file__).resolve().parents[3]
+TOOL = REPO / 'tools' / 'fixtures' / 'zoo_server.py'
 NAME = 'model.tar.gz'
 SIZE = 300 * 1024 + 17  # several 64 KiB chunks and a ragged tail
 
@@ -269,7 +268,7 @@ def test_reset_counters(server):
 
 def test_cli_serves_until_terminated(tmp_path, data):
     (tmp_path / NAME).write_bytes(data)
-    proc = subprocess.Popen([sys.executable, str(REPO / 'tools' / 'zoo_server.py'), '--root', str(tmp_path)],
+    proc = subprocess.Popen([sys.executable, str(TOOL), '--root', str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tools/synthetic_zoo.py: exact zoo layout, determinism, size, incompressibility, pipeline.config forms, cache."""
+"""tools/fixtures/synthetic_zoo.py: exact zoo layout, determinism, size, incompressibility, pipeline.config forms, cache."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from synthetic_zoo import archive_info, build_archive, pipeline_config
+from ansible_collections.labfleet.zoo.tests.support.repo import REPO, python_env
+from ansible_collections.labfleet.zoo.tests.support.trees import digest
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive, pipeline_config
 
-REPO = Path(__file__).resolve().parents[3]
-TOOL = REPO / 'tools' / 'synthetic_zoo.py'
+TOOL = REPO / 'tools' / 'fixtures' / 'synthetic_zoo.py'
 MiB = 1024 * 1024
-FRCNN = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'
+FRCNN = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'   # catalog entries of two families (data, not the defaults)
 SSD320 = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
 
 # Every member of a zoo archive, relative to its top directory: 'd' directory, 'f' regular file.
@@ -43,14 +44,6 @@ LAYOUT = [
 TOP_LEVEL_KEYS = ['num_classes', 'batch_size', 'num_steps', 'fine_tune_checkpoint', 'fine_tune_checkpoint_type',
                   'use_bfloat16', 'max_number_of_boxes', 'max_detections_per_class', 'max_total_detections']
 READERS = ['train_input_reader', 'eval_input_reader']
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as fh:
-        for block in iter(lambda: fh.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _members(path):
@@ -103,7 +96,7 @@ def test_small_files_and_proportions(tmp_path):
 def test_same_arguments_give_byte_identical_archives(tmp_path):
     one = build_archive(tmp_path / 'one', SSD320, size=512 * 1024, seed=3)
     two = build_archive(tmp_path / 'two', SSD320, size=512 * 1024, seed=3)
-    assert _sha256(one) == _sha256(two) == archive_info(one)['sha256'] == archive_info(two)['sha256']
+    assert digest(one) == digest(two) == archive_info(one)['sha256'] == archive_info(two)['sha256']
     assert archive_info(one)['size'] == one.stat().st_size
     with open(one, 'rb') as fh:
         assert fh.read(8)[4:8] == b'\0\0\0\0', 'gzip header mtime is 0'
@@ -195,7 +188,7 @@ def test_cache_is_reused_and_invalidated(tmp_path):
     assert (again.stat().st_mtime_ns, again.stat().st_ino, archive_info(again)['sha256']) == first
     rebuilt = build_archive(tmp_path, SSD320, size=256 * 1024, seed=1)
     assert archive_info(rebuilt)['sha256'] != first[2]
-    assert archive_info(rebuilt)['sha256'] == _sha256(rebuilt)
+    assert archive_info(rebuilt)['sha256'] == digest(rebuilt)
     assert not [p for p in tmp_path.iterdir() if p.name not in (path.name, path.name + '.json')], 'no temp left'
 
 
@@ -204,22 +197,22 @@ def test_missing_sidecar_means_rebuild(tmp_path):
     sha = archive_info(path)['sha256']
     Path(str(path) + '.json').unlink()
     path.write_bytes(b'truncated')
-    assert _sha256(build_archive(tmp_path, SSD320, size=128 * 1024)) == sha
+    assert digest(build_archive(tmp_path, SSD320, size=128 * 1024)) == sha
 
 
 def test_memory_stays_bounded(tmp_path):
     """A 64 MiB build in a child process peaks far below the archive size (weights are streamed)."""
     # VmHWM, not ru_maxrss: after exec, ru_maxrss still carries the forking parent's (pytest's) peak.
-    code = ('import re, sys; sys.path.insert(0, %r); import synthetic_zoo; '
+    code = ('import re; from ansible_collections.labfleet.zoo.tools.fixtures import synthetic_zoo; '
             'synthetic_zoo.build_archive(%r, "k", size=64 << 20, top_dir="k", family="ssd"); '
             'print(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))'
-            % (str(REPO / 'tools'), str(tmp_path)))
-    peak_kib = int(subprocess.run([sys.executable, '-c', code], check=True, capture_output=True,
+            % str(tmp_path))
+    peak_kib = int(subprocess.run([sys.executable, '-c', code], env=python_env(), check=True, capture_output=True,
                                   text=True).stdout.split()[-1])
     assert peak_kib < 48 * 1024, 'peak RSS %d KiB' % peak_kib
 
 
-def test_cli_build_prints_key_bytes_sha256(tmp_path):
+def test_cli_build_prints_key_bytesdigest(tmp_path):
     proc = subprocess.run([sys.executable, str(TOOL), 'build', '--out', str(tmp_path), '--size', '64K',
                            '--seed', '2', FRCNN, 'not_in_catalog'], check=True, capture_output=True, text=True)
     lines = [line.split() for line in proc.stdout.splitlines()]

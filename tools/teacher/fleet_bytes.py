@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How many bytes crossed the internet link for a lab run, per model, against the naive per-host download.
 
-    ANSIBLE_STDOUT_CALLBACK=ansible.posix.json python tools/provision.py -i inventory/lab > run.json
-    python tools/fleet_bytes.py run.json [more-runs.json ...]
+    ANSIBLE_STDOUT_CALLBACK=ansible.posix.json python tools/teacher/provision.py -i inventory/lab > run.json
+    python tools/teacher/fleet_bytes.py run.json [more-runs.json ...]
 
 Reads the JSON log of one or more runs (the ``ansible.posix.json`` stdout callback's format, which the test suite's
 ``test_json`` callback shares) and the results of ``labfleet.zoo.model`` (workstations) and ``labfleet.zoo.archive``

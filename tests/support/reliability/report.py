@@ -1,35 +1,44 @@
-#!/usr/bin/env python
-"""Run the reliability suite's scenarios (issue 5) and print one table of figures.
+"""The reliability suite as one table of figures (issue 5), and a "hostile lab" block (issue 10).
 
-The scenarios are tests/reliability/scenarios.py, the same code the pytest suite asserts on: real network
-faults on 127.0.0.1, real SIGKILLs, hostile archives, the real module through ``ansible``, a real tmpfs.
+    pytest tests/reliability --reliability-report [--quick] [--seed N] [--work DIR] [--only NAME,...]
+                             [--hostile-k EXPR] [-v]
 
-    python tools/reliability_report.py [--seed N] [--quick] [--work DIR] [--only NAME,...]
+(tests/reliability/conftest.py adds the options; with --reliability-report the session runs this instead of the
+tests.) The scenarios are the same code the pytest suite asserts on: real network faults on 127.0.0.1, real
+SIGKILLs, hostile archives, the real module through ``ansible``, a real tmpfs. The hostile lab is tests/security
+run by pytest in a child process (as root: a real student user attacks root's module), counted per property from
+its JUnit report; ``--only hostile-lab`` runs only it, ``--hostile-k`` selects its attacks.
 
-A "hostile lab" block follows (issue 10): tests/security run by pytest in a child process (as root: a real
-student user attacks root's module), counted per property from its JUnit report; ``--only hostile-lab`` runs only it.
-
-The seed (``--seed``, else $LABFLEET_ZOO_SEED, else a fresh one) is printed; the same seed replays the same
-faults at the same offsets. Exit status 0 when every property held, 1 otherwise (the problems are listed
-under the table). Mounting the tmpfs of the disk-full cases needs root; without it they are reported skipped.
+The seed (``--seed``, else $LABFLEET_ZOO_SEED, else a fresh one) is printed; the same seed replays the same faults
+at the same offsets. The exit status is 0 when every property held, 1 otherwise (the problems are listed under the
+table). Mounting the tmpfs of the disk-full cases needs root; without it they are reported skipped.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / 'tests' / 'reliability'))
+from ansible_collections.labfleet.zoo.tests.support.reliability import concurrency, disk, hostile_archives, killed_runs, network, parameters, students
+from ansible_collections.labfleet.zoo.tests.support.reliability.common import READ_BUFFER, SEED_ENV, Outcome, default_seed
+from ansible_collections.labfleet.zoo.tests.support.repo import REPO
 
-import scenarios  # noqa: E402
+SCENARIOS = (
+    ('network', network.network_faults),
+    ('kills', killed_runs.killed_runs),
+    ('hostile', hostile_archives.hostile_archives),
+    ('parameters', parameters.bad_parameters),
+    ('concurrency', concurrency.concurrency),
+    ('disk', disk.disk_full),
+    ('students', students.student_data),
+)
+NAMES = tuple(name for name, _scenario in SCENARIOS) + ('hostile-lab',)
 
 
 def _fig(outcomes, name, figure, default=0):
@@ -54,7 +63,7 @@ def rows(outcomes):
         table.append(('network faults injected', '%d (%s)' % (faults, kinds), '>= 20', faults >= 20))
         worst = net.get('worst re-fetch beyond what remained (bytes)', 0)
         table.append(('worst re-fetch after a cut', '%d B beyond what remained' % worst,
-                      '<= %d B (one read buffer)' % scenarios.READ_BUFFER, worst <= scenarios.READ_BUFFER))
+                      '<= %d B (one read buffer)' % READ_BUFFER, worst <= READ_BUFFER))
     verified = sum(o.figures.get('installs verified', 0) for o in outcomes.values())
     attempted = sum(o.figures.get('installs attempted', 0) for o in outcomes.values())
     table.append(('installs verified', '%d of %d (full sha256 check)' % (verified, attempted), 'all',
@@ -164,64 +173,50 @@ def render(table, seed, problems, elapsed):
         return '| ' + ' | '.join(str(c).ljust(w) for c, w in zip(r, widths)) + ' |'
 
     out = ['labfleet.zoo reliability report: seed %d (replay: --seed %d or %s=%d), %.0f s'
-           % (seed, seed, scenarios.SEED_ENV, seed, elapsed),
+           % (seed, seed, SEED_ENV, seed, elapsed),
            line(headers), '|' + '|'.join('-' * (w + 2) for w in widths) + '|']
     out += [line(r) for r in body]
     out.append('problems found: %d' % len(problems))
     return '\n'.join(out)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    parser.add_argument('--seed', type=int, default=None, help='replay a run (default: $%s or a fresh seed)'
-                        % scenarios.SEED_ENV)
-    parser.add_argument('--quick', action='store_true', help='smaller archives, fewer timed kills (still >= 20 '
-                        'faults and >= 10 kills)')
-    parser.add_argument('--work', help='scratch folder (default: a temporary one, removed afterwards)')
-    parser.add_argument('--only', help='comma-separated scenarios: %s,hostile-lab'
-                        % ','.join(s[0] for s in scenarios.SCENARIOS))
-    parser.add_argument('--hostile-k', metavar='EXPR', help='run only the hostile-lab attacks matching this pytest '
-                        '-k expression (default: all of tests/security)')
-    parser.add_argument('-v', '--verbose', action='store_true', help='print every scenario\'s details too')
-    args = parser.parse_args(argv)
-    seed = args.seed if args.seed is not None else scenarios.default_seed()
-    only = set(args.only.split(',')) if args.only else None
-    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix='labfleet-zoo-reliability-'))
+def progress(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def report(seed=None, quick=False, work=None, only=None, hostile_k=None, verbose=False):
+    """Run the scenarios (``only``: names of NAMES) and the hostile lab; returns (the text to print, exit status)."""
+    seed = seed if seed is not None else default_seed()
+    only = set(only) if only else None
+    scratch = Path(work) if work else Path(tempfile.mkdtemp(prefix='labfleet-zoo-reliability-'))
     started = time.monotonic()
     outcomes, problems = {}, []
     try:
-        for name, scenario in scenarios.SCENARIOS:
+        for name, scenario in SCENARIOS:
             if only and name not in only:
                 continue
-            print('running %s ...' % name, file=sys.stderr, flush=True)
-            (work / name).mkdir(parents=True, exist_ok=True)
+            progress('running %s ...' % name)
+            (scratch / name).mkdir(parents=True, exist_ok=True)
             try:
-                outcome = scenario(work / name, seed, quick=args.quick)
+                outcome = scenario(scratch / name, seed, quick=quick)
             except Exception as e:  # a crashed scenario is a problem to report, not a reason to lose the table
-                outcome = scenarios.Outcome(name, seed)
+                outcome = Outcome(name, seed)
                 outcome.failures.append('%s crashed: %r' % (name, e))
                 outcome.done()
             outcomes[name] = outcome
             problems += ['%s: %s' % (name, p) for p in outcome.failures]
-            print('  %s: %.1f s, %d problem(s)' % (name, outcome.elapsed, len(outcome.failures)),
-                  file=sys.stderr, flush=True)
+            progress('  %s: %.1f s, %d problem(s)' % (name, outcome.elapsed, len(outcome.failures)))
         hostile = None
         if not only or 'hostile-lab' in only:
-            print('running hostile lab (tests/security) ...', file=sys.stderr, flush=True)
-            hostile, found = hostile_lab(work, args.hostile_k)
+            progress('running hostile lab (tests/security) ...')
+            hostile, found = hostile_lab(scratch, hostile_k)
             problems += found
     finally:
-        if not args.work:
-            shutil.rmtree(str(work), ignore_errors=True)
-    table = rows(outcomes) + (hostile_rows(hostile, bool(args.hostile_k)) if hostile is not None else [])
-    print(render(table, seed, problems, time.monotonic() - started))
-    for problem in problems:
-        print('  - ' + problem)
-    if args.verbose:
-        for outcome in outcomes.values():
-            print('\n%s:\n  %s' % (outcome.name, '\n  '.join(outcome.details)))
-    return 0 if not problems and all(r[3] for r in table) else 1
-
-
-if __name__ == '__main__':
-    sys.exit(main())
+        if not work:
+            shutil.rmtree(str(scratch), ignore_errors=True)
+    table = rows(outcomes) + (hostile_rows(hostile, bool(hostile_k)) if hostile is not None else [])
+    lines = [render(table, seed, problems, time.monotonic() - started)]
+    lines += ['  - ' + problem for problem in problems]
+    if verbose:
+        lines += ['\n%s:\n  %s' % (outcome.name, '\n  '.join(outcome.details)) for outcome in outcomes.values()]
+    return '\n'.join(lines), 0 if not problems and all(r[3] for r in table) else 1

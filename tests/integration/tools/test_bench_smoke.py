@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Smoke test of tools/bench_install.py: every section runs and reports ratios. No timing is asserted."""
+"""Smoke test of tools/dev/bench_install.py: every section runs and reports ratios. No timing is asserted."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-BENCH = REPO / 'tools' / 'bench_install.py'
+from ansible_collections.labfleet.zoo.tests.support.repo import REPO
+
+BENCH = REPO / 'tools' / 'dev' / 'bench_install.py'
 SECTIONS = {
     'cold': '== 1. cold install',
     'warm': '== 2. warm no-op rerun',

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The lab's lock file (.zoo.lock.yml, kept with the inventory): what is pinned, and what changed upstream since.
 
-    python tools/zoo_lock.py show  [--lock inventory/lab/.zoo.lock.yml]
-    python tools/zoo_lock.py check [--lock inventory/lab/.zoo.lock.yml] [--catalog]
+    python tools/teacher/zoo_lock.py show  [--lock inventory/lab/.zoo.lock.yml]
+    python tools/teacher/zoo_lock.py check [--lock inventory/lab/.zoo.lock.yml] [--catalog]
 
 ``check`` asks upstream for every pinned archive's headers only (HEAD: size, ETag, Last-Modified; nothing is
 downloaded) and compares them with what was recorded at the first download. Exit status: 0 nothing changed,
@@ -13,6 +13,8 @@ models that are not pinned, with their size upstream.
 
 Accepting a change is deliberate: run the playbook with ``-e mirror_lock_refresh=true`` (every archive), or delete
 the model's entry from the lock file and run it again (that model only).
+
+Repository-only: it runs from a checkout (after make venv), not from an installed collection.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO / 'collections') not in sys.path:
+REPO = Path(__file__).resolve().parents[2]
+if __name__ == '__main__':  # run as a script: the checkout's collection link (make venv) makes the imports below work
     sys.path.insert(0, str(REPO / 'collections'))
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog  # noqa: E402

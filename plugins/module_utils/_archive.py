@@ -4,18 +4,24 @@
 """Keeping one verified archive file, ``<dest>/<key>.tar.gz``: what a lab mirror serves.
 
 The archive is streamed from its sources (the same resumable, hashing streams as the installer) into a hidden
-``.<key>.tar.gz.<rand>.part`` beside the final file, checked as it arrives (sha256, a complete gzip stream, the
-pinned checksum when one is given), and only then moved into place. A file already there is kept when its sha256
-matches the checksum (or when no checksum is pinned); one that does not match is fetched again.
+temporary file beside the final one (``_fs.AtomicFile``), checked as it arrives (sha256, a complete gzip stream,
+the pinned checksum when one is given), and only then renamed into place. A file already there is kept when its
+sha256 matches the checksum (or when no checksum is pinned); one that does not match is fetched again.
+
+Invariants:
+- dest is opened once (``_fs.open_dest``: links on the way followed only when root or this user made them) and
+  the archive is reached through that descriptor, never followed: anything at its name but a regular file is
+  neither read nor replaced.
+- Nothing but a complete, verified archive ever appears at ``<key>.tar.gz``.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import stat
 import time
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import HttpStream, RestartRequired, SourceError, open_source, redact
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive, need_space
@@ -57,14 +63,13 @@ def _open(url, spec, sleep):
 
 
 class Keeper(object):
-    """Brings ``<spec.dest>/<spec.key>.tar.gz`` to a verified copy; ``move(src, dest)`` is the final rename."""
+    """Brings ``<spec.dest>/<spec.key>.tar.gz`` to a verified copy."""
 
-    def __init__(self, spec, check_mode=False, move=None, sleep=time.sleep):
+    def __init__(self, spec, check_mode=False, sleep=time.sleep):
         self.spec = spec
         self.filename = spec.key + '.tar.gz'
         self.path = os.path.join(spec.dest, self.filename)
         self.check_mode = check_mode
-        self.move = move or os.rename
         self.sleep = sleep
         self.bytes_downloaded = 0
         self.failed_sources = []
@@ -77,66 +82,75 @@ class Keeper(object):
             raise ZooError('cannot keep the archive of %s in %s: %s' % (self.spec.key, self.spec.dest, e))
 
     def _present(self):
-        before = self._observe()
-        if before['state'] == 'present' and not self.spec.force:
-            return self._result(before, False, 'unchanged', before)
-        action = 'repaired' if before['state'] == 'mismatch' else 'downloaded'
-        if self.check_mode:
-            return self._result(before, True, action, {})
-        if not os.path.isdir(self.spec.dest):
-            raise ZooError('the folder %s does not exist: create it first' % self.spec.dest)
-        return self._result(before, True, action, self._fetch())
+        try:
+            dest_fd = _fs.open_dest(self.spec.dest)
+        except FileNotFoundError:
+            dest_fd = None
+        try:
+            before = self._observe(dest_fd)
+            if before['state'] == 'present' and not self.spec.force:
+                return self._result(before, False, 'unchanged', before)
+            action = 'repaired' if before['state'] == 'mismatch' else 'downloaded'
+            if self.check_mode:
+                return self._result(before, True, action, {})
+            if dest_fd is None:
+                raise ZooError('the folder %s does not exist: create it first' % self.spec.dest)
+            return self._result(before, True, action, self._fetch(dest_fd))
+        finally:
+            if dest_fd is not None:
+                os.close(dest_fd)
 
-    def _observe(self):
-        if not os.path.isfile(self.path):
+    def _observe(self, dest_fd):
+        st = _fs.lstat(dest_fd, self.filename) if dest_fd is not None else None
+        if st is None:
             return {'state': 'absent'}
-        digest = _manifest.file_sha256(self.path)
+        if not stat.S_ISREG(st.st_mode):
+            raise ZooError('%s is %s, not an archive file: it is neither read nor replaced; remove it and run again'
+                           % (self.path, _fs.kind(st)))
+        fd = _fs.open_entry(dest_fd, self.filename, False)
+        try:
+            digest, size = _manifest.fd_sha256(fd), os.fstat(fd).st_size
+        finally:
+            os.close(fd)
         state = 'mismatch' if self.spec.checksum and digest != self.spec.checksum else 'present'
-        return {'state': state, 'sha256': digest, 'size': os.path.getsize(self.path)}
+        return {'state': state, 'sha256': digest, 'size': size}
 
-    def _fetch(self):
+    def _fetch(self, dest_fd):
         for url in self.spec.sources:
             try:
-                return self._from_source(url)
+                return self._from_source(url, dest_fd)
             except (SourceError, UnsafeArchive, DiskFull) as e:
                 self.failed_sources.append('%s: %s' % (redact(url), e))
         raise ZooError('could not fetch the archive of model %s into %s: no source served a valid archive.\n  %s'
                        % (self.spec.key, self.spec.dest, '\n  '.join(self.failed_sources)))
 
-    def _from_source(self, url):
+    def _from_source(self, url, dest_fd):
         for attempt in range(self.spec.retries + 1):
             try:
-                return self._download(url)
+                return self._download(url, dest_fd)
             except RestartRequired:
                 if attempt == self.spec.retries:
                     raise
 
-    def _download(self, url):
+    def _download(self, url, dest_fd):
         spec = self.spec
         what = 'the archive of model %s' % spec.key
         if spec.size:
-            need_space(spec.dest, spec.size, what)
-        fd, part = tempfile.mkstemp(prefix='.%s.' % self.filename, suffix='.part', dir=spec.dest)
-        try:
-            with os.fdopen(fd, 'wb') as out:
-                stream = _open(url, spec, self.sleep)
-                try:
-                    if stream.size and not spec.size:
-                        need_space(spec.dest, stream.size, what + ' (size announced by %s)' % stream.shown)
-                    GunzipReader(_Tee(stream, out), 'archive %s from %s' % (self.filename, stream.shown),
-                                 limit=spec.max_stream).drain()
-                finally:
-                    self.bytes_downloaded += stream.bytes_downloaded
-                    stream.close()
+            need_space(dest_fd, spec.size, what, spec.dest)
+        with _fs.AtomicFile(dest_fd, self.filename, 0o644, hidden=True) as out:
+            stream = _open(url, spec, self.sleep)
+            try:
+                if stream.size and not spec.size:
+                    need_space(dest_fd, stream.size, what + ' (size announced by %s)' % stream.shown, spec.dest)
+                GunzipReader(_Tee(stream, out), 'archive %s from %s' % (self.filename, stream.shown),
+                             limit=spec.max_stream).drain()
+            finally:
+                self.bytes_downloaded += stream.bytes_downloaded
+                stream.close()
             digest = stream.sha256.hexdigest()
             if spec.checksum and digest != spec.checksum:
                 raise SourceError('checksum mismatch for model %s: expected sha256 %s, got %s'
                                   % (spec.key, spec.checksum, digest))
-            os.chmod(part, 0o644)
-            self.move(part, self.path)
-        finally:
-            if os.path.exists(part):
-                os.unlink(part)
         return {'sha256': digest, 'size': stream.offset, 'source': stream.shown,
                 'etag': getattr(stream, 'etag', None), 'last_modified': getattr(stream, 'last_modified', None)}
 

@@ -126,16 +126,8 @@ def read(folder):
         os.close(fd)
 
 
-def file_sha256(path):
-    """sha256 of a file at a path the caller trusts (an archive on the mirror)."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fd_sha256(fd):
+def fd_sha256(fd):
+    """sha256 of the rest of the open file ``fd``, read in chunks."""
     digest = hashlib.sha256()
     while True:
         chunk = os.read(fd, CHUNK)
@@ -184,7 +176,7 @@ def _check(parent, name, is_dir, meta, full):
     try:
         fd = _fs.open_entry(parent, name, False)
         try:
-            digest = _fd_sha256(fd)
+            digest = fd_sha256(fd)
         finally:
             os.close(fd)
     except OSError as e:

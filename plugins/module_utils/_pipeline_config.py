@@ -486,8 +486,8 @@ def plan(src, dest, settings, enforce=False, check_mode=False):
 
 
 def apply(the_plan, attrs=None):
-    """Write ``the_plan.after`` atomically (a new file in the same folder, then rename); returns whether ``attrs``
-    (owner/group/mode of ``dest``) changed anything.
+    """Write ``the_plan.after`` atomically (``_fs.AtomicFile``: a new file in the same folder, then rename), with
+    ``attrs`` (owner/group/mode of ``dest``) set on the new file before it replaces the old one.
 
     A file made from src (created, updated) has its sha256 recorded beside it, so that a later run can tell it
     from a student's edit; an enforced file stays the student's and has no record.
@@ -502,7 +502,7 @@ def apply(the_plan, attrs=None):
         if st is not None and not stat.S_ISREG(st.st_mode):
             raise ZooError('%s is %s, not a regular file: it is not replaced' % (dest, _fs.kind(st)))
         mode = stat.S_IMODE(st.st_mode) & 0o777 if st is not None else 0o644
-        _fs.write_atomic(fd, name, the_plan.after.encode('utf-8'), mode)
+        _fs.write_atomic(fd, name, the_plan.after.encode('utf-8'), mode, attrs)
         record = os.path.basename(record_path(dest))
         if the_plan.action == 'enforced':
             # Still the student's file (only the managed keys changed): never regenerate it from src later.
@@ -511,30 +511,20 @@ def apply(the_plan, attrs=None):
                 os.unlink(record, dir_fd=fd)
         else:
             _fs.write_atomic(fd, record, (json.dumps({'sha256': _sha256(the_plan.after)}) + '\n').encode(), 0o644)
-        return set_attrs(fd, name, attrs) if attrs else False
     except OSError as e:
         raise ZooError('cannot write %s: %s' % (getattr(e, 'filename', None) or dest, e.strerror or e))
     finally:
         os.close(fd)
 
 
-def set_attrs(folder_fd, name, attrs, check_mode=False):
-    """Owner/group/mode of the regular file ``name``, through a descriptor opened without following links."""
-    fd = _fs.open_entry(folder_fd, name, False)
-    try:
-        return _fs.fix_attrs(fd, attrs, check_mode)
-    finally:
-        os.close(fd)
-
-
 def attrs_of(dest, attrs, check_mode=False):
-    """:func:`set_attrs` on the existing ``dest`` (a run with nothing to write may still fix owner or mode)."""
+    """Owner/group/mode of the existing regular file ``dest`` (a run with nothing to write may still fix them)."""
     try:
         fd, name = _fs.open_parent(dest)
     except OSError as e:
         raise ZooError('cannot open %s: %s' % (dest, e.strerror or e))
     try:
-        return set_attrs(fd, name, attrs, check_mode)
+        return _fs.fix_attrs_at(fd, name, attrs, check_mode)
     except OSError as e:
         raise ZooError('cannot set the owner or mode of %s: %s' % (dest, e.strerror or e))
     finally:

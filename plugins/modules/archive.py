@@ -13,8 +13,9 @@ version_added: 0.1.0
 description:
   - Downloads the C(.tar.gz) archive of one zoo model into O(dest) as C(<dest>/<name>.tar.gz), the file name
     M(labfleet.zoo.model) asks its O(labfleet.zoo.model#module:mirrors) for. It does not extract it.
-  - The archive is streamed into a hidden C(.part) file beside the final one (resuming a cut download with C(Range)),
-    checked as it arrives (sha256, a complete gzip stream, O(checksum) when given), and only then moved into place.
+  - The archive is streamed into a hidden temporary file beside the final one (resuming a cut download with
+    C(Range)), checked as it arrives (sha256, a complete gzip stream, O(checksum) when given), and only then renamed
+    into place.
   - An archive already there is kept when its sha256 matches O(checksum), or when no O(checksum) is given;
     one that does not match is downloaded again and reported with RV(action=repaired).
   - The role P(labfleet.zoo.mirror#role) uses it to fill the lab mirror and records RV(sha256) and RV(size) in the
@@ -199,7 +200,7 @@ def main():
     # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
     module.no_log_values.update(secrets_of([module.params['url'] or ''] + list(module.params['mirrors'])))
     try:
-        keeper = Keeper(from_params(module.params), check_mode=module.check_mode, move=module.atomic_move)
+        keeper = Keeper(from_params(module.params), check_mode=module.check_mode)
         result = keeper.present()
     except ZooError as e:
         module.fail_json(msg=str(e))

@@ -23,8 +23,9 @@ import time
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import HttpStream, RestartRequired, SourceError, open_source, redact
-from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive, need_space
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import HttpStream
+from ansible_collections.labfleet.zoo.plugins.module_utils._sources import Sources
+from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader
 
 CHUNK = 1 << 20
 
@@ -57,9 +58,25 @@ class _Tee(object):
         return data
 
 
-def _open(url, spec, sleep):
-    return open_source(url, spec.timeout, spec.retries, spec.url_options, sleep, max_bytes=spec.max_download,
-                       cls=_ValidatedHttpStream)
+class _Part(object):
+    """One attempt's sink: the hidden temporary file beside the archive, renamed into place once verified."""
+
+    def __init__(self, keeper, dest_fd):
+        self.keeper = keeper
+        self.atomic = _fs.AtomicFile(dest_fd, keeper.filename, 0o644, hidden=True)
+        self.out = self.atomic.open()
+
+    def receive(self, stream):
+        GunzipReader(_Tee(stream, self.out), 'archive %s from %s' % (self.keeper.filename, stream.shown),
+                     limit=self.keeper.spec.max_stream).drain()
+
+    def commit(self, stream, digest):
+        self.atomic.commit()
+        return {'sha256': digest, 'size': stream.offset, 'source': stream.shown,
+                'etag': getattr(stream, 'etag', None), 'last_modified': getattr(stream, 'last_modified', None)}
+
+    def discard(self):
+        self.atomic.discard()
 
 
 class Keeper(object):
@@ -70,10 +87,15 @@ class Keeper(object):
         self.filename = spec.key + '.tar.gz'
         self.path = os.path.join(spec.dest, self.filename)
         self.check_mode = check_mode
-        self.sleep = sleep
-        self.bytes_downloaded = 0
-        self.failed_sources = []
-        self.started = time.monotonic()
+        self.sources = Sources(spec, sleep, stream_class=_ValidatedHttpStream)
+
+    @property
+    def bytes_downloaded(self):
+        return self.sources.bytes_downloaded
+
+    @property
+    def failed_sources(self):
+        return self.sources.failed_sources
 
     def present(self):
         try:
@@ -95,7 +117,11 @@ class Keeper(object):
                 return self._result(before, True, action, {})
             if dest_fd is None:
                 raise ZooError('the folder %s does not exist: create it first' % self.spec.dest)
-            return self._result(before, True, action, self._fetch(dest_fd))
+            after = self.sources.fetch(
+                lambda: _Part(self, dest_fd), dest_fd, 'the archive of model %s' % self.spec.key,
+                'could not fetch the archive of model %s into %s: no source served a valid archive.'
+                % (self.spec.key, self.spec.dest))
+            return self._result(before, True, action, after)
         finally:
             if dest_fd is not None:
                 os.close(dest_fd)
@@ -115,57 +141,16 @@ class Keeper(object):
         state = 'mismatch' if self.spec.checksum and digest != self.spec.checksum else 'present'
         return {'state': state, 'sha256': digest, 'size': size}
 
-    def _fetch(self, dest_fd):
-        for url in self.spec.sources:
-            try:
-                return self._from_source(url, dest_fd)
-            except (SourceError, UnsafeArchive, DiskFull) as e:
-                self.failed_sources.append('%s: %s' % (redact(url), e))
-        raise ZooError('could not fetch the archive of model %s into %s: no source served a valid archive.\n  %s'
-                       % (self.spec.key, self.spec.dest, '\n  '.join(self.failed_sources)))
-
-    def _from_source(self, url, dest_fd):
-        for attempt in range(self.spec.retries + 1):
-            try:
-                return self._download(url, dest_fd)
-            except RestartRequired:
-                if attempt == self.spec.retries:
-                    raise
-
-    def _download(self, url, dest_fd):
-        spec = self.spec
-        what = 'the archive of model %s' % spec.key
-        if spec.size:
-            need_space(dest_fd, spec.size, what, spec.dest)
-        with _fs.AtomicFile(dest_fd, self.filename, 0o644, hidden=True) as out:
-            stream = _open(url, spec, self.sleep)
-            try:
-                if stream.size and not spec.size:
-                    need_space(dest_fd, stream.size, what + ' (size announced by %s)' % stream.shown, spec.dest)
-                GunzipReader(_Tee(stream, out), 'archive %s from %s' % (self.filename, stream.shown),
-                             limit=spec.max_stream).drain()
-            finally:
-                self.bytes_downloaded += stream.bytes_downloaded
-                stream.close()
-            digest = stream.sha256.hexdigest()
-            if spec.checksum and digest != spec.checksum:
-                raise SourceError('checksum mismatch for model %s: expected sha256 %s, got %s'
-                                  % (spec.key, spec.checksum, digest))
-        return {'sha256': digest, 'size': stream.offset, 'source': stream.shown,
-                'etag': getattr(stream, 'etag', None), 'last_modified': getattr(stream, 'last_modified', None)}
-
     def _result(self, before, changed, action, after):
-        result = dict(
-            changed=changed, action=action, path=self.path, upstream=self.spec.upstream_shown,
-            sha256=after.get('sha256'), size=after.get('size'), source=after.get('source'),
-            etag=after.get('etag'), last_modified=after.get('last_modified'),
-            bytes_downloaded=self.bytes_downloaded, elapsed=round(time.monotonic() - self.started, 3),
-        )
-        if self.failed_sources:
-            result['failed_sources'] = list(self.failed_sources)
         before_view = dict((k, before[k]) for k in ('state', 'sha256', 'size') if k in before)
         after_view = {'state': 'present'}
         if after.get('sha256'):
             after_view.update(sha256=after['sha256'], size=after['size'])
-        result['diff'] = {'before': before_view, 'after': after_view}
-        return result
+        return self.sources.result(
+            changed, action, {'before': before_view, 'after': after_view},
+            path=self.path, upstream=self.spec.upstream_shown, sha256=after.get('sha256'), size=after.get('size'),
+            source=after.get('source'), etag=after.get('etag'), last_modified=after.get('last_modified'))
+
+    def messages(self):
+        """Warnings for the module to give: the sources that failed before one served."""
+        return self.sources.messages()

@@ -185,12 +185,12 @@ def read_file(dir_fd, name, limit):
 
 class AtomicFile(object):
     """The one atomic write of labfleet.zoo: ``with AtomicFile(dir_fd, name) as out: out.write(...)`` makes ``name``
-    in ``dir_fd`` appear complete or not at all.
+    in ``dir_fd`` appear complete or not at all (or :meth:`open`, then :meth:`commit` or :meth:`discard`).
 
     The bytes go to a new temporary file beside it (``O_EXCL | O_NOFOLLOW``: never an existing file, never through
-    a link; ``hidden`` starts its name with a dot), made with ``mode`` whatever the umask. On a clean exit the file
-    is flushed and fsync'ed, ``attrs`` are set through its descriptor, then it is renamed over ``name`` by descriptor
-    (a link or file there is replaced, never followed); on an error it is unlinked and nothing else changed.
+    a link; ``hidden`` starts its name with a dot), made with ``mode`` whatever the umask. :meth:`commit` flushes
+    and fsyncs it, sets ``attrs`` through its descriptor, then renames it over ``name`` by descriptor (a link or a
+    file there is replaced, never followed); :meth:`discard` (or any error) unlinks it and changes nothing else.
     """
 
     def __init__(self, dir_fd, name, mode=0o644, attrs=None, hidden=False):
@@ -198,7 +198,8 @@ class AtomicFile(object):
         self.tmp = ('.%s.%s.tmp' if hidden else '%s.%s.tmp') % (name, secrets.token_hex(4))
         self._out = None
 
-    def __enter__(self):
+    def open(self):
+        """The temporary file, open for writing (binary)."""
         fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC, self.mode,
                      dir_fd=self.dir_fd)
         try:
@@ -206,27 +207,25 @@ class AtomicFile(object):
             self._out = os.fdopen(fd, 'wb')
         except BaseException:
             os.close(fd)
-            self._discard()
+            self.discard()
             raise
         return self._out
 
-    def __exit__(self, exc_type, exc, tb):
+    def commit(self):
+        """Put the complete file in place of ``name``."""
         try:
-            if exc_type is None:
-                self._out.flush()
-                os.fsync(self._out.fileno())
-                if self.attrs:
-                    fix_attrs(self._out.fileno(), self.attrs)
-                self._out.close()
-                os.rename(self.tmp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
-                return False
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            if self.attrs:
+                fix_attrs(self._out.fileno(), self.attrs)
+            self._out.close()
+            os.rename(self.tmp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
         except BaseException:
-            self._discard()
+            self.discard()
             raise
-        self._discard()
-        return False
 
-    def _discard(self):
+    def discard(self):
+        """Drop the temporary file (again and again, harmlessly)."""
         try:
             if self._out is not None:
                 self._out.close()
@@ -236,6 +235,16 @@ class AtomicFile(object):
             os.unlink(self.tmp, dir_fd=self.dir_fd)
         except OSError:
             pass
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+        return False
 
 
 def write_atomic(dir_fd, name, data, mode=0o644, attrs=None):

@@ -30,8 +30,9 @@ import time
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import RestartRequired, SourceError, open_source, redact, same_resource
-from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive, extract, need_space
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import same_resource
+from ansible_collections.labfleet.zoo.plugins.module_utils._sources import Sources
+from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader, extract
 
 WORK = '.labfleet-zoo'
 STAGING, OLD, ASIDE, KEPT = 'staging', 'old', 'aside', 'kept'
@@ -305,14 +306,20 @@ class Installer(object):
         self.spec = spec
         self.check_mode = check_mode
         self.attrs = attrs if attrs else None
-        self.sleep = sleep
-        self.bytes_downloaded = 0
-        self.failed_sources = []  # 'url: why' of the sources that failed before one served
+        self.sources = Sources(spec, sleep)
         self.set_aside = []       # folders in the way that were not ours, moved into the work folder
         self.kept = []            # leftovers holding files we did not make, kept in the work folder
         self.warnings = []
         self.recovered = False
-        self.started = time.monotonic()
+
+    @property
+    def bytes_downloaded(self):
+        return self.sources.bytes_downloaded
+
+    @property
+    def failed_sources(self):
+        """'url: why' of the sources that failed before one served."""
+        return self.sources.failed_sources
 
     def present(self):
         try:
@@ -336,8 +343,6 @@ class Installer(object):
             return self._result(before, True, _action(before), before.path, before.record or {})
         with Workspace(self.spec) as ws:
             self._note_replaced(ws)
-            if self.spec.size:  # the catalog's size: true for every source, so the run stops here
-                need_space(ws.dest_fd, self.spec.size, 'model %s' % self.spec.key, self.spec.dest)
             current = self._recover(ws, observe_at(self.spec, ws.dest_fd))
             if current.name == 'present' and not self.spec.force:
                 self.kept.extend(ws.clean())
@@ -447,70 +452,14 @@ class Installer(object):
         return changed
 
     def _install(self, ws, current):
-        errors = []
-        for url in self.spec.sources:
-            try:
-                holder, fd, record = self._from_source(url, ws)
-            except (SourceError, UnsafeArchive, DiskFull) as e:
-                errors.append('%s: %s' % (redact(url), e))
-                continue
-            try:
-                final = self._swap(ws, holder, fd, record, current)
-            finally:
-                os.close(fd)
-            self.failed_sources = errors
-            return final, record
         keep = ' The previous install in %s is left as it was.' % current.path if current.record else ''
-        raise ZooError('could not install %s into %s: no source served a valid archive.%s\n  %s'
-                       % (self.spec.key, self.spec.dest, keep, '\n  '.join(errors)))
-
-    def _from_source(self, url, ws):
-        """Download+verify+extract from one source into a fresh staging folder (restarted if the server asks)."""
-        for attempt in range(self.spec.retries + 1):
-            holder, fd = _fs.make_dir(ws.work_fd, '%s.%s.' % (self.spec.key, STAGING))
-            done = False
-            try:
-                record = self._stream_into(url, fd, ws)
-                done = True
-                return holder, fd, record
-            except RestartRequired:
-                if attempt == self.spec.retries:
-                    raise
-            finally:
-                if not done:
-                    os.close(fd)
-                    _fs.remove_tree(ws.work_fd, holder)
-        raise AssertionError('unreachable')
-
-    def _stream_into(self, url, staging_fd, ws):
-        spec = self.spec
-        what = 'model %s' % spec.key
-        stream = open_source(url, spec.timeout, spec.retries, spec.url_options, self.sleep,
-                             max_bytes=spec.max_download)
+        holder, fd, record = self.sources.fetch(
+            lambda: _Staging(self, ws), ws.dest_fd, 'model %s' % self.spec.key,
+            'could not install %s into %s: no source served a valid archive.%s' % (self.spec.key, self.spec.dest, keep))
         try:
-            if stream.size and not spec.size:
-                need_space(ws.dest_fd, stream.size, what + ' (size announced by %s)' % stream.shown, spec.dest)
-            label = 'archive %s from %s' % (stream.shown.rsplit('/', 1)[-1], stream.shown)
-            gunzip = GunzipReader(stream, label, limit=spec.max_stream)
-            top, manifest = extract(gunzip, staging_fd, label, reserved=_manifest.reserved, limits=spec.limits,
-                                    top_dir=spec.top_dir)
-            gunzip.drain()
+            return self._swap(ws, holder, fd, record, current), record
         finally:
-            self.bytes_downloaded += stream.bytes_downloaded
-            stream.close()
-        digest = stream.sha256.hexdigest()
-        if spec.checksum and digest != spec.checksum:
-            raise SourceError('checksum mismatch for model %s: expected sha256 %s, got %s'
-                              % (spec.key, spec.checksum, digest))
-        record = dict(manifest, key=spec.key, upstream=spec.upstream_shown, source=stream.shown, sha256=digest,
-                      archive_size=stream.offset, top_dir=top,
-                      installed_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-        _manifest.write(staging_fd, record)
-        if self.attrs:
-            _changed, problems = _manifest.apply_attrs(staging_fd, record, self.attrs, top=False)
-            if problems:
-                raise ZooError('cannot set owner/mode in the new tree of %s: %s' % (spec.key, '; '.join(problems[:3])))
-        return record
+            os.close(fd)
 
     def _swap(self, ws, holder, staging_fd, record, current):
         """Move the complete staging tree into place; what was there goes aside (ours: pruned; not ours: kept)."""
@@ -546,34 +495,62 @@ class Installer(object):
 
     def _result(self, before, changed, action, path, record):
         record = record or {}
-        result = dict(
-            changed=changed, action=action, path=path,
-            source=record.get('source'), sha256=record.get('sha256'),
-            archive_size=record.get('archive_size'), bytes_downloaded=self.bytes_downloaded,
-            files=len(record.get('files', ())), elapsed=round(time.monotonic() - self.started, 3),
-        )
-        if before.problems:
-            result['problems'] = before.problems[:10]
-        if self.failed_sources:
-            result['failed_sources'] = list(self.failed_sources)
-        for key in ('set_aside', 'kept'):
-            if getattr(self, key):
-                result[key] = list(getattr(self, key))
         after = {'path': path, 'state': 'absent' if action in ('removed', 'absent') else 'present'}
         if record.get('sha256'):
             after.update(sha256=record['sha256'], files=len(record['files']))
-        result['diff'] = {'before': before.summary(), 'after': after}
-        return result
+        fields = dict(path=path, source=record.get('source'), sha256=record.get('sha256'),
+                      archive_size=record.get('archive_size'), files=len(record.get('files', ())))
+        if before.problems:
+            fields['problems'] = before.problems[:10]
+        for key in ('set_aside', 'kept'):
+            if getattr(self, key):
+                fields[key] = list(getattr(self, key))
+        return self.sources.result(changed, action, {'before': before.summary(), 'after': after}, **fields)
 
     def messages(self):
-        """Warnings for the module to give: trees set aside or kept, restored installs, attributes not set."""
-        out = list(self.warnings)
+        """Warnings for the module to give: sources that failed, trees set aside or kept, restored installs,
+        attributes not set."""
+        out = self.sources.messages() + self.warnings
         out.extend('model %s: %s was in the way and is not an install of labfleet.zoo; it was moved to %s '
                    '(nothing deleted): move it back elsewhere or delete it yourself'
                    % (self.spec.key, os.path.basename(p), p) for p in self.set_aside)
         out.extend('model %s: files that labfleet.zoo did not install were kept in %s (nothing of them deleted)'
                    % (self.spec.key, p) for p in self.kept)
         return out
+
+
+class _Staging(object):
+    """One attempt's sink: a fresh staging folder in the work folder that the archive is extracted into; committed
+    with its marker (and owner/mode below its top), discarded with what this run made in it."""
+
+    def __init__(self, installer, ws):
+        self.installer, self.ws = installer, ws
+        self.holder, self.fd = _fs.make_dir(ws.work_fd, '%s.%s.' % (installer.spec.key, STAGING))
+        self.top = self.manifest = None
+
+    def receive(self, stream):
+        spec = self.installer.spec
+        label = 'archive %s from %s' % (stream.shown.rsplit('/', 1)[-1], stream.shown)
+        gunzip = GunzipReader(stream, label, limit=spec.max_stream)
+        self.top, self.manifest = extract(gunzip, self.fd, label, reserved=_manifest.reserved, limits=spec.limits,
+                                          top_dir=spec.top_dir)
+        gunzip.drain()
+
+    def commit(self, stream, digest):
+        spec, attrs = self.installer.spec, self.installer.attrs
+        record = dict(self.manifest, key=spec.key, upstream=spec.upstream_shown, source=stream.shown, sha256=digest,
+                      archive_size=stream.offset, top_dir=self.top,
+                      installed_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+        _manifest.write(self.fd, record)
+        if attrs:
+            _changed, problems = _manifest.apply_attrs(self.fd, record, attrs, top=False)
+            if problems:
+                raise ZooError('cannot set owner/mode in the new tree of %s: %s' % (spec.key, '; '.join(problems[:3])))
+        return self.holder, self.fd, record
+
+    def discard(self):
+        os.close(self.fd)
+        _fs.remove_tree(self.ws.work_fd, self.holder)
 
 
 def _action(state):

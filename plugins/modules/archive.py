@@ -207,9 +207,8 @@ def main():
     if not module.check_mode and result['sha256']:
         attrs = module.load_file_common_arguments(module.params, path=result['path'])
         result['changed'] = module.set_fs_attributes_if_different(attrs, result['changed'])
-    for failure in result.get('failed_sources', ()):
-        what = module.params['name'] or result['path']
-        module.warn('model %s: a source failed before %s served: %s' % (what, result['source'], failure))
+    for message in keeper.messages():
+        module.warn(message)
     if not module._diff:
         result.pop('diff')
     module.exit_json(**result)

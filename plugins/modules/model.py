@@ -322,9 +322,6 @@ def main():
         result = installer.absent() if module.params['state'] == 'absent' else installer.present()
     except ZooError as e:
         module.fail_json(msg=str(e))
-    for failure in result.get('failed_sources', ()):
-        what = module.params['name'] or result['path']
-        module.warn('model %s: a source failed before %s served: %s' % (what, result['source'], failure))
     for message in installer.messages():
         module.warn(message)
     if not module._diff:

@@ -63,7 +63,7 @@ class _Part(object):
 
     def __init__(self, keeper, dest_fd):
         self.keeper = keeper
-        self.atomic = _fs.AtomicFile(dest_fd, keeper.filename, 0o644, hidden=True)
+        self.atomic = _fs.AtomicFile(dest_fd, keeper.filename, 0o644, attrs=keeper.attrs, hidden=True)
         self.out = self.atomic.open()
 
     def receive(self, stream):
@@ -80,13 +80,16 @@ class _Part(object):
 
 
 class Keeper(object):
-    """Brings ``<spec.dest>/<spec.key>.tar.gz`` to a verified copy."""
+    """Brings ``<spec.dest>/<spec.key>.tar.gz`` to a verified copy; ``attrs`` (``_fs.Attrs``) is its wanted
+    owner/group/mode, set on a new file before it is renamed into place, or on the file already there (predicted,
+    not set, in check mode)."""
 
-    def __init__(self, spec, check_mode=False, sleep=time.sleep):
+    def __init__(self, spec, check_mode=False, attrs=None, sleep=time.sleep):
         self.spec = spec
         self.filename = spec.key + '.tar.gz'
         self.path = os.path.join(spec.dest, self.filename)
         self.check_mode = check_mode
+        self.attrs = attrs if attrs else None
         self.sources = Sources(spec, sleep, stream_class=_ValidatedHttpStream)
 
     @property
@@ -111,7 +114,8 @@ class Keeper(object):
         try:
             before = self._observe(dest_fd)
             if before['state'] == 'present' and not self.spec.force:
-                return self._result(before, False, 'unchanged', before)
+                changed = bool(self.attrs) and _fs.fix_attrs_at(dest_fd, self.filename, self.attrs, self.check_mode)
+                return self._result(before, changed, 'attributes' if changed else 'unchanged', before)
             action = 'repaired' if before['state'] == 'mismatch' else 'downloaded'
             if self.check_mode:
                 return self._result(before, True, action, {})

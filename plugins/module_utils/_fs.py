@@ -291,7 +291,8 @@ class Attrs(object):
 def fix_attrs(fd, attrs, check_mode=False, is_dir=False):
     """Bring the entry open as ``fd`` to ``attrs``; True when something differs (changed, unless check mode).
 
-    Refuses a regular file with several hard links: it may be a file from anywhere, linked in by its owner.
+    Refuses a regular file with several hard links (in check mode too, as the real run would): it may be a file
+    from anywhere, linked in by its owner.
     """
     st = os.fstat(fd)
     uid = st.st_uid if attrs.uid is None else attrs.uid
@@ -302,10 +303,12 @@ def fix_attrs(fd, attrs, check_mode=False, is_dir=False):
         changed = True
     if mode is not None and stat.S_IMODE(st.st_mode) != mode:
         changed = True
-    if not changed or check_mode:
-        return changed
+    if not changed:
+        return False
     if not is_dir and st.st_nlink != 1:
         raise OSError(errno.EMLINK, 'has %d hard links: its owner and mode are left alone' % st.st_nlink)
+    if check_mode:
+        return True
     if (uid, gid) != (st.st_uid, st.st_gid):
         os.fchown(fd, uid, gid)
     if mode is not None and stat.S_IMODE(st.st_mode) != mode:
@@ -430,7 +433,7 @@ def attrs_from(owner=None, group=None, mode=None, symbolic=None):
         if isinstance(mode, int) or str(mode).isdigit():
             bits = mode if isinstance(mode, int) else int(str(mode), 8)
             if bits & ~0o777:
-                raise ZooError('mode %r sets bits other than rwx (setuid, setgid, sticky): refused for model files'
+                raise ZooError('mode %r sets bits other than rwx (setuid, setgid, sticky): refused for the files labfleet.zoo writes'
                                % mode)
             file_mode = _fixed_mode(bits)
         elif symbolic is None:

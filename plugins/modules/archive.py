@@ -73,21 +73,39 @@ options:
         sending more (plus the tar and gzip overhead) is given up and the next one tried.
       - Default 4 times the archive size when the catalog knows it, else V(4G).
     type: str
+  owner:
+    description:
+      - Owner (name or uid) of the archive file.
+      - Set through a file descriptor opened without following links, on a new file before it is renamed into
+        place; a file with several hard links is never changed (the task fails).
+    type: str
+  group:
+    description:
+      - Group (name or gid) of the archive file.
+    type: str
+  mode:
+    description:
+      - Permissions of the archive file, octal (V('0644')) or symbolic (V(u=rw,g=r,o=r)); setuid, setgid and sticky
+        bits are refused. A new file gets V(0644) when O(mode) is not set.
+    type: raw
 notes:
   - Targets need Python 3.8 or newer and its standard library only.
   - A file already in O(dest) is read once per run to compute its sha256.
+  - O(dest) is opened without following a link another user made; the archive file is reached through it and
+    anything at its name that is not a regular file (a link, a folder) is neither read nor replaced.
 seealso:
   - module: labfleet.zoo.model
   - module: ansible.builtin.get_url
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - labfleet.zoo.attributes
-  - ansible.builtin.files
   - ansible.builtin.url
 attributes:
   check_mode:
     support: full
-    details: No network access and no writes; the sha256 of a file already there is computed.
+    details:
+      - No network access and no writes; the sha256 of a file already there is computed, and whether its owner,
+        group or mode would change is told exactly as a real run would change them.
   diff_mode:
     support: full
     details: The file's state, sha256 and size before and after.
@@ -119,7 +137,9 @@ path:
   type: str
   sample: /srv/labfleet-zoo/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
 action:
-  description: V(downloaded), V(repaired) (a file with other bytes was replaced) or V(unchanged).
+  description:
+    - V(downloaded), V(repaired) (a file with other bytes was replaced), V(attributes) (the file was valid, only its
+      owner, group or mode were set) or V(unchanged).
   returned: always
   type: str
   sample: downloaded
@@ -174,6 +194,7 @@ elapsed:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import url_argument_spec
 
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
@@ -190,23 +211,24 @@ def main():
         timeout=dict(type='int', default=30),
         retries=dict(type='int', default=5),
         max_size=dict(type='str'),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+        mode=dict(type='raw'),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_one_of=[('name', 'url')],
-        add_file_common_args=True,
         supports_check_mode=True,
     )
     # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
     module.no_log_values.update(secrets_of([module.params['url'] or ''] + list(module.params['mirrors'])))
     try:
-        keeper = Keeper(from_params(module.params), check_mode=module.check_mode)
+        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
+                               symbolic=module._symbolic_mode_to_octal)
+        keeper = Keeper(from_params(module.params), check_mode=module.check_mode, attrs=attrs)
         result = keeper.present()
     except ZooError as e:
         module.fail_json(msg=str(e))
-    if not module.check_mode and result['sha256']:
-        attrs = module.load_file_common_arguments(module.params, path=result['path'])
-        result['changed'] = module.set_fs_attributes_if_different(attrs, result['changed'])
     for message in keeper.messages():
         module.warn(message)
     if not module._diff:

@@ -1,0 +1,88 @@
+"""The four modules' main() run in-process (ansible.module_utils.testing.patch_module_args): the one tail and error
+funnel of _module, and what each module reports in check mode against a real run."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from synthetic_zoo import build_archive
+
+KEY = 'small_model'
+
+
+def run_module(name, args, check=False, diff=False, capsys=None):
+    """The result dict of labfleet.zoo.<name> run with ``args`` (failed results included)."""
+    module = importlib.import_module('ansible_collections.labfleet.zoo.plugins.modules.' + name)
+    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    out = capsys.readouterr().out
+    return json.loads(out[out.index('{'):])
+
+
+@pytest.fixture(scope='module')
+def zoo(tmp_path_factory):
+    root = tmp_path_factory.mktemp('zoo')
+    build_archive(root, KEY, size=64 * 1024, seed=5)
+    return root
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    folder = tmp_path / 'mirror'
+    folder.mkdir()
+    return folder
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def test_archive_check_mode_predicts_a_mode_fix(zoo, mirror, capsys):
+    """A present archive whose mode differs: check mode says changed exactly when the real run changes it."""
+    args = dict(url='file://%s/%s.tar.gz' % (zoo, KEY), dest=str(mirror))
+    first = run_module('archive', args, capsys=capsys)
+    assert first['changed'] and first['action'] == 'downloaded', first
+    os.chmod(str(mirror / (KEY + '.tar.gz')), 0o600)
+    args['mode'] = '0644'
+    check = run_module('archive', args, check=True, capsys=capsys)
+    assert mode_of(mirror / (KEY + '.tar.gz')) == 0o600
+    real = run_module('archive', args, capsys=capsys)
+    assert mode_of(mirror / (KEY + '.tar.gz')) == 0o644
+    assert (check['changed'], real['changed']) == (True, True), (check, real)
+    again = run_module('archive', args, check=True, capsys=capsys)
+    assert again['changed'] is False, again
+    assert real['action'] == 'attributes', real
+
+
+PIPELINE = 'model {\n  ssd {\n    num_classes: 90\n  }\n}\ntrain_config {\n  batch_size: 64\n}\n'
+
+
+@pytest.mark.parametrize('module_name', ['archive', 'pipeline_config', 'model'])
+def test_check_mode_predicts_the_real_runs_changed_for_owner_and_mode(zoo, tmp_path, capsys, module_name):
+    """The one way to apply owner/group/mode (_fs.fix_attrs) in each module: check → real → check → real."""
+    if module_name == 'pipeline_config':
+        src = tmp_path / 'pipeline.config'
+        src.write_text(PIPELINE)
+        args = dict(src=str(src), dest=str(tmp_path / 'training' / 'pipeline.config'), num_classes=2)
+        target = tmp_path / 'training' / 'pipeline.config'
+    else:
+        args = dict(url='file://%s/%s.tar.gz' % (zoo, KEY), dest=str(tmp_path / 'dest'))
+        (tmp_path / 'dest').mkdir()
+        target = tmp_path / 'dest' / (KEY + '.tar.gz' if module_name == 'archive' else KEY + '/pipeline.config')
+    assert run_module(module_name, args, capsys=capsys)['changed']
+    args['mode'] = '0600'
+    seen = []
+    for check in (True, False, True, False):
+        out = run_module(module_name, args, check=check, capsys=capsys)
+        assert not out.get('failed'), out
+        seen.append((out['changed'], mode_of(target)))
+    assert seen == [(True, 0o644), (True, 0o600), (False, 0o600), (False, 0o600)], seen

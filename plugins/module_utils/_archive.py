@@ -26,6 +26,7 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooErr
 from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import HttpStream
 from ansible_collections.labfleet.zoo.plugins.module_utils._sources import Sources
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import ABSENT, ATTRIBUTES, DOWNLOADED, MISMATCH, PRESENT, REPAIRED, UNCHANGED
 
 CHUNK = 1 << 20
 
@@ -113,10 +114,10 @@ class Keeper(object):
             dest_fd = None
         try:
             before = self._observe(dest_fd)
-            if before['state'] == 'present' and not self.spec.force:
+            if before['state'] == PRESENT and not self.spec.force:
                 changed = bool(self.attrs) and _fs.fix_attrs_at(dest_fd, self.filename, self.attrs, self.check_mode)
-                return self._result(before, changed, 'attributes' if changed else 'unchanged', before)
-            action = 'repaired' if before['state'] == 'mismatch' else 'downloaded'
+                return self._result(before, changed, ATTRIBUTES if changed else UNCHANGED, before)
+            action = REPAIRED if before['state'] == MISMATCH else DOWNLOADED
             if self.check_mode:
                 return self._result(before, True, action, {})
             if dest_fd is None:
@@ -133,7 +134,7 @@ class Keeper(object):
     def _observe(self, dest_fd):
         st = _fs.lstat(dest_fd, self.filename) if dest_fd is not None else None
         if st is None:
-            return {'state': 'absent'}
+            return {'state': ABSENT}
         if not stat.S_ISREG(st.st_mode):
             raise ZooError('%s is %s, not an archive file: it is neither read nor replaced; remove it and run again'
                            % (self.path, _fs.kind(st)))
@@ -142,12 +143,12 @@ class Keeper(object):
             digest, size = _manifest.fd_sha256(fd), os.fstat(fd).st_size
         finally:
             os.close(fd)
-        state = 'mismatch' if self.spec.checksum and digest != self.spec.checksum else 'present'
+        state = MISMATCH if self.spec.checksum and digest != self.spec.checksum else PRESENT
         return {'state': state, 'sha256': digest, 'size': size}
 
     def _result(self, before, changed, action, after):
         before_view = dict((k, before[k]) for k in ('state', 'sha256', 'size') if k in before)
-        after_view = {'state': 'present'}
+        after_view = {'state': PRESENT}
         if after.get('sha256'):
             after_view.update(sha256=after['sha256'], size=after['size'])
         return self.sources.result(

@@ -33,6 +33,8 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooErr
 from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import same_resource
 from ansible_collections.labfleet.zoo.plugins.module_utils._sources import Sources
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader, extract
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import (
+    ABSENT, ATTRIBUTES, DAMAGED, INSTALLED, PRESENT, REMOVED, REPAIRED, UNCHANGED)
 
 WORK = '.labfleet-zoo'
 STAGING, OLD, ASIDE, KEPT = 'staging', 'old', 'aside', 'kept'
@@ -50,9 +52,9 @@ class State(object):
         self.path, self.record, self.problems, self.outdated = path, record, problems, outdated
         self.foreign = foreign
         if record is None:
-            self.name = 'damaged' if foreign else 'absent'
+            self.name = DAMAGED if foreign else ABSENT
         else:
-            self.name = 'damaged' if problems else 'present'
+            self.name = DAMAGED if problems else PRESENT
 
     def summary(self):
         out = {'path': self.path, 'state': self.name}
@@ -335,7 +337,7 @@ class Installer(object):
 
     def _present(self):
         before = observe(self.spec)
-        if before.name == 'present' and not self.spec.force:
+        if before.name == PRESENT and not self.spec.force:
             if not self.check_mode and _has_leftovers(self.spec):
                 self._sweep()
             return self._unchanged(before)
@@ -344,11 +346,11 @@ class Installer(object):
         with Workspace(self.spec) as ws:
             self._note_replaced(ws)
             current = self._recover(ws, observe_at(self.spec, ws.dest_fd))
-            if current.name == 'present' and not self.spec.force:
+            if current.name == PRESENT and not self.spec.force:
                 self.kept.extend(ws.clean())
                 result = self._unchanged(current, before)
                 if self.recovered:
-                    result.update(changed=True, action='repaired')
+                    result.update(changed=True, action=REPAIRED)
                 return result
             path, record = self._install(ws, current)
             self.kept.extend(ws.clean())
@@ -367,7 +369,7 @@ class Installer(object):
 
     def _recover(self, ws, current):
         """Put a killed run's complete tree back into an empty slot: staging (newest) first, then the old tree."""
-        if current.name != 'absent':
+        if current.name != ABSENT:
             return current
         slot = os.path.basename(current.path)
         best = None
@@ -420,7 +422,7 @@ class Installer(object):
             if before.foreign:
                 self.warnings.append('%s is not an install of labfleet.zoo (%s): it was left alone'
                                      % (before.path, before.problems[0]))
-            return self._result(before, False, 'absent', before.path, {})
+            return self._result(before, False, ABSENT, before.path, {})
         if not self.check_mode:
             with Workspace(self.spec) as ws:
                 self._note_replaced(ws)
@@ -431,13 +433,13 @@ class Installer(object):
                     if kept:
                         self.kept.append(kept)
                 self.kept.extend(ws.clean())
-        return self._result(before, True, 'removed', before.path, {})
+        return self._result(before, True, REMOVED, before.path, {})
 
     def _unchanged(self, state, before=None):
         changed = False
         if self.attrs:
             changed = self._apply_attrs(state.path, state.record)
-        return self._result(before or state, changed, 'repaired' if changed else 'unchanged', state.path,
+        return self._result(before or state, changed, ATTRIBUTES if changed else UNCHANGED, state.path,
                             state.record)
 
     def _apply_attrs(self, path, record):
@@ -495,7 +497,7 @@ class Installer(object):
 
     def _result(self, before, changed, action, path, record):
         record = record or {}
-        after = {'path': path, 'state': 'absent' if action in ('removed', 'absent') else 'present'}
+        after = {'path': path, 'state': ABSENT if action in (REMOVED, ABSENT) else PRESENT}
         if record.get('sha256'):
             after.update(sha256=record['sha256'], files=len(record['files']))
         fields = dict(path=path, source=record.get('source'), sha256=record.get('sha256'),
@@ -554,5 +556,5 @@ class _Staging(object):
 
 
 def _action(state):
-    """'repaired' when a complete install of the same archive was damaged; else 'installed'."""
-    return 'repaired' if state.problems and state.record is not None and not state.outdated else 'installed'
+    """REPAIRED when a complete install of the same archive was damaged; else INSTALLED."""
+    return REPAIRED if state.problems and state.record is not None and not state.outdated else INSTALLED

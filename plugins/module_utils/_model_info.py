@@ -15,6 +15,7 @@ from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import observe
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import DAMAGED, INTACT, MISSING
 
 
 def _entry(name, path, state, wanted, record=None, problems=()):
@@ -31,10 +32,10 @@ def _entry(name, path, state, wanted, record=None, problems=()):
 def _from_state(name, state):
     """The entry of a wanted model from labfleet.zoo.model's own observation of it."""
     if state.record is not None:
-        return _entry(name, state.path, 'damaged' if state.problems else 'intact', True, state.record, state.problems)
+        return _entry(name, state.path, DAMAGED if state.problems else INTACT, True, state.record, state.problems)
     if state.foreign:
-        return _entry(name, state.path, 'damaged', True, problems=state.problems)
-    return _entry(name, state.path, 'missing', True, problems=['not installed'])
+        return _entry(name, state.path, DAMAGED, True, problems=state.problems)
+    return _entry(name, state.path, MISSING, True, problems=['not installed'])
 
 
 def _disk(dest):
@@ -85,9 +86,9 @@ def _inspect(dest, names=(), verify='quick', upstream=None, checksums=None):
         record = _manifest.read(folder)
         if record is not None:
             found = _manifest.problems(folder, record, full=verify == 'full')
-            models.append(_entry(record['key'], folder, 'damaged' if found else 'intact', not names, record, found))
+            models.append(_entry(record['key'], folder, DAMAGED if found else INTACT, not names, record, found))
     free, total = _disk(dest)
     return dict(
         changed=False, dest=dest, models=models, free_bytes=free, total_bytes=total,
-        intact=all(model['state'] == 'intact' for model in models if model['wanted']),
+        intact=all(model['state'] == INTACT for model in models if model['wanted']),
     )

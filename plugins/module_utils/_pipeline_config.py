@@ -33,6 +33,7 @@ import stat
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import ATTRIBUTES, CREATED, ENFORCED, KEPT, UNCHANGED, UPDATED
 
 MAX_CONFIG = 4 * 1024 * 1024  # bytes of a pipeline.config (the zoo's are a few kB)
 
@@ -439,7 +440,7 @@ def _read_record(dest):
 
 
 class Plan(object):
-    """What the module found and will do: ``action`` in created, updated, enforced, unchanged, kept."""
+    """What the module found and will do: ``action`` is one of ``CONFIG_ACTIONS`` (_vocabulary)."""
 
     def __init__(self, dest, action, before, after, drift=None, src_missing=False):
         self.dest, self.action, self.before, self.after = dest, action, before, after
@@ -448,7 +449,7 @@ class Plan(object):
 
     @property
     def changed(self):
-        return self.action in ('created', 'updated', 'enforced')
+        return self.action in (CREATED, UPDATED, ENFORCED)
 
 
 def plan(src, dest, settings, enforce=False, check_mode=False):
@@ -471,18 +472,18 @@ def plan(src, dest, settings, enforce=False, check_mode=False):
     else:
         wanted = edit(src_text, settings, src)
     if current is None:
-        return Plan(dest, 'created', '', wanted or '', src_missing=wanted is None)
+        return Plan(dest, CREATED, '', wanted or '', src_missing=wanted is None)
     if wanted is not None and current == wanted:
-        return Plan(dest, 'unchanged', current, current)
+        return Plan(dest, UNCHANGED, current, current)
     record = _read_record(dest)
     if wanted is not None and record is not None and record.get('sha256') == _sha256(current):
-        return Plan(dest, 'updated', current, wanted)
+        return Plan(dest, UPDATED, current, wanted)
     if wanted is None and not enforce:     # check mode, model not installed, file present: cannot tell
-        return Plan(dest, 'kept', current, current, drift(current, settings, dest), src_missing=True)
+        return Plan(dest, KEPT, current, current, drift(current, settings, dest), src_missing=True)
     if enforce:
         enforced = edit(current, settings, dest)
-        return Plan(dest, 'enforced' if enforced != current else 'unchanged', current, enforced)
-    return Plan(dest, 'kept', current, current, drift(current, settings, dest))
+        return Plan(dest, ENFORCED if enforced != current else UNCHANGED, current, enforced)
+    return Plan(dest, KEPT, current, current, drift(current, settings, dest))
 
 
 def apply(the_plan, attrs=None):
@@ -504,7 +505,7 @@ def apply(the_plan, attrs=None):
         mode = stat.S_IMODE(st.st_mode) & 0o777 if st is not None else 0o644
         _fs.write_atomic(fd, name, the_plan.after.encode('utf-8'), mode, attrs)
         record = os.path.basename(record_path(dest))
-        if the_plan.action == 'enforced':
+        if the_plan.action == ENFORCED:
             # Still the student's file (only the managed keys changed): never regenerate it from src later.
             old = _fs.lstat(fd, record)
             if old is not None and stat.S_ISREG(old.st_mode):
@@ -529,3 +530,29 @@ def attrs_of(dest, attrs, check_mode=False):
         raise ZooError('cannot set the owner or mode of %s: %s' % (dest, e.strerror or e))
     finally:
         os.close(fd)
+
+
+def converge(src, dest, settings, enforce=False, attrs=None, check_mode=False):
+    """The module's run: :func:`plan`, then (outside check mode) :func:`apply`; a file left as it is may still get
+    ``attrs`` (predicted in check mode). Returns (result, warnings); the result's diff is the text before and after.
+
+    An owner/group/mode fix of a file whose text is right is reported as ATTRIBUTES; a student's kept file stays
+    KEPT (its text is what matters), changed when its owner or mode were set.
+    """
+    the_plan = plan(src, dest, settings, enforce=enforce, check_mode=check_mode)
+    changed, action = the_plan.changed, the_plan.action
+    if changed:
+        if not check_mode:
+            apply(the_plan, attrs)
+    elif attrs:
+        changed = attrs_of(dest, attrs, check_mode)
+        if changed and action == UNCHANGED:
+            action = ATTRIBUTES
+    result = dict(changed=changed, path=dest, action=action, drift=the_plan.drift)
+    if the_plan.changed:
+        result['diff'] = dict(before=the_plan.before, after=the_plan.after, before_header=dest, after_header=dest)
+    warnings = []
+    if action == KEPT and the_plan.drift:
+        warnings.append('%s was edited by hand and is kept as it is; its %s differ from the wanted values '
+                        '(set enforce to apply them)' % (dest, ', '.join(the_plan.drift)))
+    return result, warnings

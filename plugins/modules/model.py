@@ -204,8 +204,9 @@ path:
   sample: /home/student/tod_tf2/pre_trained/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8
 action:
   description:
-    - V(installed), V(repaired) (a damaged install was re-installed, or its owner/group/mode restored),
-      V(unchanged), V(removed) or V(absent) (nothing to remove).
+    - V(installed), V(repaired) (a damaged install was re-installed, or a complete tree an interrupted run left was
+      put back), V(attributes) (the install was intact, only its owner, group or mode were restored), V(unchanged),
+      V(removed) or V(absent) (nothing to remove).
   returned: always
   type: str
   sample: installed

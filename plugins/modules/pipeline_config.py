@@ -146,7 +146,8 @@ path:
 action:
   description:
     - V(created), V(updated) (the file this module wrote, rewritten from O(src)), V(enforced) (managed keys set in an
-      edited file), V(unchanged), or V(kept) (edited by a student and left alone).
+      edited file), V(attributes) (the text was right, only the owner, group or mode were set), V(unchanged), or
+      V(kept) (edited by a student and left alone; its owner, group or mode may still have been set).
   returned: always
   type: str
   sample: created
@@ -188,27 +189,19 @@ def main():
         ),
         supports_check_mode=True,
     )
-    dest = module.params['dest']
     try:
         attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
                                symbolic=module._symbolic_mode_to_octal)
-        plan = _pipeline_config.plan(module.params['src'], dest, _pipeline_config.settings_from(module.params),
-                                     enforce=module.params['enforce'], check_mode=module.check_mode)
-        changed = plan.changed
-        if plan.changed and not module.check_mode:
-            _pipeline_config.apply(plan, attrs)
-        elif attrs and plan.action != 'created':     # the file exists (in check mode: already)
-            changed = _pipeline_config.attrs_of(dest, attrs, module.check_mode) or changed
+        result, warnings = _pipeline_config.converge(
+            module.params['src'], module.params['dest'], _pipeline_config.settings_from(module.params),
+            enforce=module.params['enforce'], attrs=attrs, check_mode=module.check_mode)
     except ZooError as e:
         module.fail_json(msg=str(e))
-    result = dict(changed=changed, path=dest, action=plan.action, drift=plan.drift)
-    if plan.action == 'kept' and plan.drift:
-        module.warn('%s was edited by hand and is kept as it is; its %s differ from the wanted values '
-                    '(set enforce to apply them)' % (dest, ', '.join(plan.drift)))
-    if module._diff and plan.changed:
-        result['diff'] = dict(before=plan.before, after=plan.after, before_header=dest, after_header=dest)
+    for warning in warnings:
+        module.warn(warning)
+    if not module._diff:
+        result.pop('diff', None)
     module.exit_json(**result)
-
 
 if __name__ == '__main__':
     main()

@@ -67,9 +67,8 @@ def _inspect(dest, names=(), verify='quick', upstream=None, checksums=None):
         raise ZooError('%s is not a folder; dest must be the folder that holds the models' % dest)
     models, seen = [], set()
     for name in names:
-        params = {'name': name, 'dest': dest, 'verify': verify, 'checksum': (checksums or {}).get(name)}
-        if upstream:
-            params['url'] = '%s/%s.tar.gz' % (upstream.rstrip('/'), name)
+        params = {'name': name, 'dest': dest, 'verify': verify, 'checksum': (checksums or {}).get(name),
+                  'upstream': upstream}
         state = observe(from_params(params))
         seen.add(state.path)
         models.append(_from_state(name, state))

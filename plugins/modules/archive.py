@@ -30,20 +30,8 @@ options:
     type: str
   url:
     description:
-      - An C(http), C(https) or C(file) URL of the archive. With O(name) it overrides the catalog URL (for example a
-        school proxy); without O(name) the file is named after the URL's file name.
-    type: str
-  mirrors:
-    description:
-      - Base URLs tried in order before the upstream URL; V(<name>.tar.gz) is appended.
-    type: list
-    elements: str
-    default: []
-  checksum:
-    description:
-      - The archive's expected digest, V(sha256:<64 hex digits>), for example from the lab's lock file.
-      - A source serving other bytes is skipped; when no source serves them the task fails naming the model, both
-        digests and each source. The file already in O(dest) stays as it was.
+      - An C(http), C(https) or C(file) URL of the archive. With O(name) it overrides the catalog URL (see also
+        O(upstream)); without O(name) the file is named after the URL's file name.
     type: str
   dest:
     description:
@@ -55,24 +43,6 @@ options:
       - Download again even when the file in O(dest) is valid (for example to refresh the lab's lock).
     type: bool
     default: false
-  timeout:
-    description:
-      - Seconds to wait for a connection or for the next bytes of a download before retrying.
-    type: int
-    default: 30
-  retries:
-    description:
-      - Retries per source after a connection error, timeout or 5xx answer. A 4xx answer is not retried.
-      - A window of O(timeout) seconds that brings less than 64 KiB counts as a failure too, so a source that
-        trickles bytes is given up after about O(timeout) x (O(retries) + 1) seconds.
-    type: int
-    default: 5
-  max_size:
-    description:
-      - The most the archive may expand to, as bytes or with a unit (V(2G), V(500M)); a source announcing or
-        sending more (plus the tar and gzip overhead) is given up and the next one tried.
-      - Default 4 times the archive size when the catalog knows it, else V(4G).
-    type: str
   owner:
     description:
       - Owner (name or uid) of the archive file.
@@ -99,6 +69,7 @@ seealso:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - labfleet.zoo.attributes
+  - labfleet.zoo._download
   - ansible.builtin.url
 attributes:
   check_mode:
@@ -192,36 +163,22 @@ elapsed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import url_argument_spec
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import download_argument_spec, download_rules, file_attributes_argument_spec
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
 
 def main():
-    argument_spec = url_argument_spec()
-    argument_spec.update(
-        name=dict(type='str'),
-        mirrors=dict(type='list', elements='str', default=[]),
-        checksum=dict(type='str'),
-        dest=dict(type='path', required=True),
-        timeout=dict(type='int', default=30),
-        retries=dict(type='int', default=5),
-        max_size=dict(type='str'),
-        owner=dict(type='str'),
-        group=dict(type='str'),
-        mode=dict(type='raw'),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_one_of=[('name', 'url')],
-        supports_check_mode=True,
-    )
+    argument_spec = download_argument_spec()
+    argument_spec.update(dest=dict(type='path', required=True), **file_attributes_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **download_rules())
     # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
-    module.no_log_values.update(secrets_of([module.params['url'] or ''] + list(module.params['mirrors'])))
+    module.no_log_values.update(secrets_of([module.params['url'] or '', module.params['upstream'] or '']
+                                           + list(module.params['mirrors'])))
     try:
         attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
                                symbolic=module._symbolic_mode_to_octal)

@@ -38,9 +38,9 @@ options:
     default: []
   upstream:
     description:
-      - A base URL serving C(<name>.tar.gz) that replaced the catalog's URL in the M(labfleet.zoo.model) tasks
-        (their O(labfleet.zoo.model#module:url)). An install recorded from another upstream is reported damaged,
-        as that module would replace it.
+      - The O(labfleet.zoo.model#module:upstream) of the M(labfleet.zoo.model) tasks, a base URL serving
+        C(<name>.tar.gz) that replaced the catalog's server. An install recorded from another upstream is reported
+        damaged, as that module would replace it.
     type: str
   checksums:
     description:

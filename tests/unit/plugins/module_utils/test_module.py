@@ -86,3 +86,29 @@ def test_check_mode_predicts_the_real_runs_changed_for_owner_and_mode(zoo, tmp_p
         assert not out.get('failed'), out
         seen.append((out['changed'], mode_of(target)))
     assert seen == [(True, 0o644), (True, 0o600), (False, 0o600), (False, 0o600)], seen
+
+
+PC = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'
+
+
+@pytest.fixture(scope='module')
+def catalog_zoo(tmp_path_factory):
+    root = tmp_path_factory.mktemp('catalog_zoo')
+    build_archive(root, PC, size=32 * 1024)
+    return root
+
+
+@pytest.mark.parametrize('module_name', ['model', 'archive'])
+def test_upstream_base_serves_name_tar_gz(catalog_zoo, tmp_path, capsys, module_name):
+    args = dict(name=PC, upstream='file://%s/' % catalog_zoo, dest=str(tmp_path))
+    out = run_module(module_name, args, capsys=capsys)
+    assert not out.get('failed') and out['source'] == 'file://%s/%s.tar.gz' % (catalog_zoo, PC), out
+    info = run_module('model_info', dict(dest=str(tmp_path), name=[PC], upstream=args['upstream']), capsys=capsys)
+    if module_name == 'model':
+        assert info['intact'] and info['models'][0]['state'] == 'intact', info
+
+
+def test_upstream_and_url_are_exclusive(catalog_zoo, tmp_path, capsys):
+    out = run_module('model', dict(name=PC, upstream='http://p/', url='http://p/x.tar.gz', dest=str(tmp_path)),
+                     capsys=capsys)
+    assert out['failed'] and 'mutually exclusive: url|upstream' in out['msg'], out

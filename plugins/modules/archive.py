@@ -68,7 +68,8 @@ seealso:
   - module: ansible.builtin.get_url
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - labfleet.zoo.attributes
+  - labfleet.zoo._attributes
+  - labfleet.zoo._attributes.idempotent_force
   - labfleet.zoo._download
   - ansible.builtin.url
 attributes:

@@ -64,17 +64,8 @@ seealso:
     plugin_type: lookup
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module never changes anything; it runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    description: Running the task twice in a row gives C(changed=false) both times.
-    support: full
-  platform:
-    platforms: posix
+  - labfleet.zoo._attributes
+  - labfleet.zoo._attributes.info_module
 """
 
 EXAMPLES = r"""

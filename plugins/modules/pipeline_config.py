@@ -102,7 +102,8 @@ seealso:
     link: https://github.com/tensorflow/models/blob/master/research/object_detection/g3doc/configuring_jobs.md
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - labfleet.zoo.attributes
+  - labfleet.zoo._attributes
+  - labfleet.zoo._attributes.idempotent
 attributes:
   check_mode:
     support: full
@@ -112,6 +113,10 @@ attributes:
   diff_mode:
     support: full
     details: The before and after text of O(dest), shown as a unified diff.
+  idempotent:
+    details:
+      - A student's edited file is kept each time; with O(enforce=true) its managed keys are set once, then the file
+        is left as it is.
 """
 
 EXAMPLES = r"""

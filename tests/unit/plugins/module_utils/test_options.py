@@ -116,3 +116,16 @@ def test_documented_model_states_are_the_vocabulary():
     module = importlib.import_module('ansible_collections.labfleet.zoo.plugins.modules.model_info')
     text = ' '.join(yaml.safe_load(module.RETURN)['models']['contains']['state']['description'])
     assert sorted(set(re.findall(r'V\(([a-z_]+)\)', text))) == sorted(_vocabulary.MODEL_STATES)
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_attributes_tell_the_truth_about_force(name, monkeypatch):
+    """Every attribute has its support stated; a module with a force option is not fully idempotent, and says why."""
+    spec, _rules = argument_spec_of(name, monkeypatch)
+    attributes = documentation_of(name)['attributes']
+    assert all('support' in attributes[a] for a in ('check_mode', 'diff_mode', 'idempotent', 'platform')), attributes
+    idempotent = attributes['idempotent']
+    if 'force' in spec:
+        assert idempotent['support'] == 'partial' and 'O(force=true)' in ' '.join(idempotent['details'])
+    else:
+        assert idempotent['support'] == 'full'

@@ -102,12 +102,7 @@ class Keeper(object):
         return self.sources.failed_sources
 
     def present(self):
-        try:
-            return self._present()
-        except OSError as e:
-            raise ZooError('cannot keep the archive of %s in %s: %s' % (self.spec.key, self.spec.dest, e))
-
-    def _present(self):
+        """Keep a verified copy; ZooError, or OSError left to the module's funnel."""
         try:
             dest_fd = _fs.open_dest(self.spec.dest)
         except FileNotFoundError:

@@ -73,7 +73,7 @@ def observe(spec):
     except FileNotFoundError:
         return State(os.path.join(spec.dest, expected), None, [])
     except OSError as e:
-        raise ZooError('cannot open the models folder %s: %s' % (spec.dest, e.strerror or e))
+        raise ZooError('cannot open the models folder %s: %s' % (spec.dest, _fs.os_error(e)))
     try:
         return observe_at(spec, dest_fd)
     finally:
@@ -196,7 +196,7 @@ class Workspace(object):
             fd = os.open(name, flags, 0o600, dir_fd=self.work_fd)
         except OSError as e:
             raise ZooError('the lock file %s cannot be made (%s): something else took its name while it was '
-                           'replaced. Remove it (rm %s) and run again.' % (where, e.strerror or e, where))
+                           'replaced. Remove it (rm %s) and run again.' % (where, _fs.os_error(e), where))
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink != 1:
             os.close(fd)
@@ -324,18 +324,7 @@ class Installer(object):
         return self.sources.failed_sources
 
     def present(self):
-        try:
-            return self._present()
-        except OSError as e:
-            raise ZooError('cannot install %s in %s: %s' % (self.spec.key, self.spec.dest, _fs.os_error(e)))
-
-    def absent(self):
-        try:
-            return self._absent()
-        except OSError as e:
-            raise ZooError('cannot remove %s from %s: %s' % (self.spec.key, self.spec.dest, _fs.os_error(e)))
-
-    def _present(self):
+        """Install (or repair, or restore owner and mode); ZooError, or OSError left to the module's funnel."""
         before = observe(self.spec)
         if before.name == PRESENT and not self.spec.force:
             if not self.check_mode and _has_leftovers(self.spec):
@@ -416,7 +405,8 @@ class Installer(object):
         finally:
             os.close(fd)
 
-    def _absent(self):
+    def absent(self):
+        """Remove the install (ours only); ZooError, or OSError left to the module's funnel."""
         before = observe(self.spec)
         if before.record is None:
             if before.foreign:

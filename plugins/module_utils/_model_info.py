@@ -48,14 +48,6 @@ def _disk(dest):
 
 
 def inspect(dest, names=(), verify='quick', upstream=None, checksums=None):
-    """See :func:`_inspect`; any OS error becomes a message naming the folder."""
-    try:
-        return _inspect(dest, names, verify, upstream, checksums)
-    except OSError as e:
-        raise ZooError('cannot inspect the models in %s: %s' % (dest, _fs.os_error(e)))
-
-
-def _inspect(dest, names=(), verify='quick', upstream=None, checksums=None):
     """The models of ``dest``: ``names`` first (in that order, even when missing), then any other install found.
 
     ``upstream`` (a base URL serving ``<name>.tar.gz``) and ``checksums`` ({name: 'sha256:...'}) are what the

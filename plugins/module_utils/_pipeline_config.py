@@ -393,12 +393,13 @@ def drift(text, settings, source='pipeline.config'):
 
 
 def _read(path):
+    """The text of the regular file ``path`` (None when absent); an OS error names which file (src or dest)."""
     try:
         fd, name = _fs.open_parent(path)
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise ZooError('cannot read %s: %s' % (path, e.strerror or e))
+        raise ZooError('cannot read %s: %s' % (path, _fs.os_error(e)))
     try:
         st = _fs.lstat(fd, name)
         if st is None:
@@ -410,7 +411,7 @@ def _read(path):
             raise ZooError('%s cannot be read (larger than %d MB, or replaced while it was read)'
                            % (path, MAX_CONFIG >> 20))
     except OSError as e:
-        raise ZooError('cannot read %s: %s' % (path, e.strerror or e))
+        raise ZooError('cannot read %s: %s' % (path, _fs.os_error(e)))
     finally:
         os.close(fd)
     try:
@@ -494,10 +495,7 @@ def apply(the_plan, attrs=None):
     from a student's edit; an enforced file stays the student's and has no record.
     """
     dest = the_plan.dest
-    try:
-        fd, name = _fs.open_parent(dest, create=True)
-    except OSError as e:
-        raise ZooError('cannot write %s: %s' % (dest, e.strerror or e))
+    fd, name = _fs.open_parent(dest, create=True)
     try:
         st = _fs.lstat(fd, name)
         if st is not None and not stat.S_ISREG(st.st_mode):
@@ -512,22 +510,15 @@ def apply(the_plan, attrs=None):
                 os.unlink(record, dir_fd=fd)
         else:
             _fs.write_atomic(fd, record, (json.dumps({'sha256': _sha256(the_plan.after)}) + '\n').encode(), 0o644)
-    except OSError as e:
-        raise ZooError('cannot write %s: %s' % (getattr(e, 'filename', None) or dest, e.strerror or e))
     finally:
         os.close(fd)
 
 
 def attrs_of(dest, attrs, check_mode=False):
     """Owner/group/mode of the existing regular file ``dest`` (a run with nothing to write may still fix them)."""
-    try:
-        fd, name = _fs.open_parent(dest)
-    except OSError as e:
-        raise ZooError('cannot open %s: %s' % (dest, e.strerror or e))
+    fd, name = _fs.open_parent(dest)
     try:
         return _fs.fix_attrs_at(fd, name, attrs, check_mode)
-    except OSError as e:
-        raise ZooError('cannot set the owner or mode of %s: %s' % (dest, e.strerror or e))
     finally:
         os.close(fd)
 
@@ -535,6 +526,7 @@ def attrs_of(dest, attrs, check_mode=False):
 def converge(src, dest, settings, enforce=False, attrs=None, check_mode=False):
     """The module's run: :func:`plan`, then (outside check mode) :func:`apply`; a file left as it is may still get
     ``attrs`` (predicted in check mode). Returns (result, warnings); the result's diff is the text before and after.
+    An OS error while writing or setting owner and mode is left to the module's funnel (it names dest).
 
     An owner/group/mode fix of a file whose text is right is reported as ATTRIBUTES; a student's kept file stays
     KEPT (its text is what matters), changed when its owner or mode were set.

@@ -165,10 +165,9 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import redact
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
 from ansible_collections.labfleet.zoo.plugins.module_utils._options import download_argument_spec, download_rules, file_attributes_argument_spec
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
@@ -177,21 +176,14 @@ def main():
     argument_spec = download_argument_spec()
     argument_spec.update(dest=dict(type='path', required=True), **file_attributes_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **download_rules())
-    # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
-    module.no_log_values.update(secrets_of([module.params['url'] or '', module.params['upstream'] or '']
-                                           + list(module.params['mirrors'])))
-    try:
-        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
-                               symbolic=module._symbolic_mode_to_octal)
-        keeper = Keeper(from_params(module.params), check_mode=module.check_mode, attrs=attrs)
-        result = keeper.present()
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    for message in keeper.messages():
-        module.warn(message)
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    params = module.params
+
+    def work():
+        keeper = Keeper(from_params(params), check_mode=module.check_mode, attrs=file_attrs(module))
+        return keeper.present(), keeper.messages()
+
+    doing = 'keep the archive of %s in %s' % (params['name'] or redact(params['url']), params['dest'])
+    run(module, work, doing, urls=[params['url'], params['upstream']] + params['mirrors'])
 
 
 if __name__ == '__main__':

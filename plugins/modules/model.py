@@ -238,10 +238,9 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import redact
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
 from ansible_collections.labfleet.zoo.plugins.module_utils._options import download_argument_spec, download_rules, file_attributes_argument_spec
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
@@ -255,21 +254,16 @@ def main():
         **file_attributes_argument_spec()
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **download_rules())
-    # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
-    module.no_log_values.update(secrets_of([module.params['url'] or '', module.params['upstream'] or '']
-                                           + list(module.params['mirrors'])))
-    try:
-        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
-                               symbolic=module._symbolic_mode_to_octal)
-        installer = Installer(from_params(module.params), check_mode=module.check_mode, attrs=attrs)
-        result = installer.absent() if module.params['state'] == 'absent' else installer.present()
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    for message in installer.messages():
-        module.warn(message)
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    params = module.params
+    absent = params['state'] == 'absent'
+
+    def work():
+        installer = Installer(from_params(params), check_mode=module.check_mode, attrs=file_attrs(module))
+        return installer.absent() if absent else installer.present(), installer.messages()
+
+    doing = ('remove %s from %s' if absent else 'install %s in %s') % (params['name'] or redact(params['url']),
+                                                                        params['dest'])
+    run(module, work, doing, urls=[params['url'], params['upstream']] + params['mirrors'])
 
 
 if __name__ == '__main__':

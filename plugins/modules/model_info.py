@@ -171,9 +171,8 @@ models:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
 from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import inspect
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import run
 
 
 def main():
@@ -187,13 +186,13 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.no_log_values.update(secrets_of([module.params['upstream'] or '']))
-    try:
-        result = inspect(module.params['dest'], module.params['name'], module.params['verify'],
-                         upstream=module.params['upstream'], checksums=module.params['checksums'])
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    params = module.params
+
+    def work():
+        return inspect(params['dest'], params['name'], params['verify'], upstream=params['upstream'],
+                       checksums=params['checksums']), []
+
+    run(module, work, 'inspect the models in %s' % params['dest'], urls=[params['upstream']])
 
 
 if __name__ == '__main__':

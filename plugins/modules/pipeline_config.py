@@ -166,8 +166,9 @@ drift:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _pipeline_config
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils import _pipeline_config
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import file_attributes_argument_spec
 
 
 def main():
@@ -188,25 +189,19 @@ def main():
             max_number_of_boxes=dict(type='int'),
             max_detections_per_class=dict(type='int'),
             max_total_detections=dict(type='int'),
-            owner=dict(type='str'),
-            group=dict(type='str'),
-            mode=dict(type='raw'),
+            **file_attributes_argument_spec()
         ),
         supports_check_mode=True,
     )
-    try:
-        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
-                               symbolic=module._symbolic_mode_to_octal)
-        result, warnings = _pipeline_config.converge(
-            module.params['src'], module.params['dest'], _pipeline_config.settings_from(module.params),
-            enforce=module.params['enforce'], attrs=attrs, check_mode=module.check_mode)
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    for warning in warnings:
-        module.warn(warning)
-    if not module._diff:
-        result.pop('diff', None)
-    module.exit_json(**result)
+    params = module.params
+
+    def work():
+        return _pipeline_config.converge(params['src'], params['dest'], _pipeline_config.settings_from(params),
+                                         enforce=params['enforce'], attrs=file_attrs(module),
+                                         check_mode=module.check_mode)
+
+    run(module, work, 'write or set the owner/mode of %s' % params['dest'])
+
 
 if __name__ == '__main__':
     main()

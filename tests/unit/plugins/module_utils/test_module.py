@@ -112,3 +112,75 @@ def test_upstream_and_url_are_exclusive(catalog_zoo, tmp_path, capsys):
     out = run_module('model', dict(name=PC, upstream='http://p/', url='http://p/x.tar.gz', dest=str(tmp_path)),
                      capsys=capsys)
     assert out['failed'] and 'mutually exclusive: url|upstream' in out['msg'], out
+
+
+# ---------------------------------------------------------------- the funnel itself (_module.run)
+
+def funnel(work, capsys, diff=False, urls=()):
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible_collections.labfleet.zoo.plugins.module_utils._module import run
+
+    with patch_module_args({'_ansible_diff': diff}):
+        module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+        with pytest.raises(SystemExit):
+            run(module, work, 'install m in /srv/models', urls=urls)
+    out = capsys.readouterr().out
+    return out, json.loads(out[out.index('{'):])
+
+
+def test_funnel_an_os_error_is_one_clean_message_naming_the_work(capsys):
+    def work():
+        raise PermissionError(13, 'Permission denied', 'pipeline.config')
+    text, out = funnel(work, capsys)
+    assert out['failed'] and out['msg'] == 'cannot install m in /srv/models: Permission denied (pipeline.config)'
+    assert 'Traceback' not in text and 'exception' not in out
+
+
+def test_funnel_a_zoo_error_is_its_own_message(capsys):
+    from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+
+    def work():
+        raise ZooError('unknown model %r: closest catalog names: a, b' % 'x')
+    _text, out = funnel(work, capsys)
+    assert out['failed'] and out['msg'] == "unknown model 'x': closest catalog names: a, b"
+
+
+def test_funnel_other_errors_are_bugs_not_hidden(capsys):
+    def work():
+        raise KeyError('bug')
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible_collections.labfleet.zoo.plugins.module_utils._module import run
+    with patch_module_args({}):
+        module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+        with pytest.raises(KeyError):
+            run(module, work, 'install m in /srv/models')
+
+
+@pytest.mark.parametrize('diff', [False, True], ids=['no-diff', 'diff'])
+def test_funnel_tail_warnings_diff_and_passwords(capsys, diff, monkeypatch):
+    from ansible.module_utils import _internal
+    monkeypatch.setattr(_internal, 'is_controller', False)  # a controller-side test earlier may have set it
+
+    def work():
+        return dict(changed=True, action='installed', source='http://lab:***@h/m.tar.gz', seen='s3cr3t-pw',
+                    diff={'before': {}, 'after': {}}), ['first', 'second']
+    _text, out = funnel(work, capsys, diff=diff, urls=[None, 'http://lab:s3cr3t-pw@h/', ''])
+    warnings = [w['event']['msg'] if isinstance(w, dict) else w for w in out['warnings']]  # 2.19 wraps them
+    assert warnings == ['first', 'second'] and out['action'] == 'installed'
+    assert ('diff' in out) is diff
+    assert 's3cr3t-pw' not in json.dumps(out)
+
+
+def test_a_no_op_rerun_of_model_never_imports_the_url_machinery():
+    """The funnel and the option helpers keep model's import cost: ansible.module_utils.urls loads only to download."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    collections = str(Path(importlib.import_module('ansible_collections.labfleet.zoo').__path__[0]).parents[2])
+    code = ('import sys; sys.path.insert(0, %r); '
+            'import ansible_collections.labfleet.zoo.plugins.modules.model; '
+            'print(sorted(m for m in sys.modules if m == "ansible.module_utils.urls" or m.startswith("ssl")))'
+            % collections)
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['ssl']" or out.strip() == '[]', out
+    assert 'ansible.module_utils.urls' not in out

@@ -86,19 +86,10 @@ def observe_at(spec, dest_fd):
     if state.record is not None or spec.top_dir:
         return state
     # An archive not in the catalog may have another top directory than its name: look for our marker beside it.
-    for name in sorted(os.listdir(dest_fd)):
-        if name.startswith('.') or name == expected or not _fs.check_rel(name):
-            continue
-        record = _read_marker(dest_fd, name)
-        if record is not None and record['key'] == spec.key:
+    for name, record in _manifest.scan(dest_fd)[0]:
+        if name != expected and record['key'] == spec.key:
             return _inspect(spec, dest_fd, name)
     return state
-
-
-def _read_marker(parent_fd, name):
-    """The valid marker of the real folder ``name`` whose marker names it as its top directory, or None."""
-    record = _tree_record(parent_fd, name)
-    return record if record is not None and record['top_dir'] == name else None
 
 
 def _inspect(spec, dest_fd, name):
@@ -234,7 +225,7 @@ class Workspace(object):
         """Prune our previous tree in ``holder``; returns the path of what was kept (None when all is gone)."""
         fd = _fs.open_dir(self.work_fd, holder)
         try:
-            record = _tree_record(fd, 'tree')
+            record = _manifest.read_child(fd, 'tree', top=False)
             if record is not None:
                 _manifest.prune(fd, 'tree', record)
             left = os.listdir(fd)
@@ -277,18 +268,6 @@ class Workspace(object):
         for holder in self.entries(OLD):
             kept.append(self.prune_old(holder))
         return [k for k in kept if k]
-
-
-def _tree_record(parent_fd, name):
-    """The valid marker of the real folder ``name`` in ``parent_fd`` (whatever its top_dir says), or None."""
-    try:
-        fd = _fs.open_dir(parent_fd, name)
-    except OSError:
-        return None
-    try:
-        return _manifest.read_at(fd)
-    finally:
-        os.close(fd)
 
 
 def _has_leftovers(spec):
@@ -460,7 +439,7 @@ class Installer(object):
         st = _fs.lstat(ws.dest_fd, top)
         previous = None
         if st is not None:
-            other = _read_marker(ws.dest_fd, top) if stat.S_ISDIR(st.st_mode) else None
+            other = _manifest.read_child(ws.dest_fd, top) if stat.S_ISDIR(st.st_mode) else None
             if other is not None and other['key'] != self.spec.key:
                 _manifest.prune(ws.work_fd, holder, record)
                 raise ZooError('%s would replace model %s in %s (same top directory %r); install them into '
@@ -479,7 +458,7 @@ class Installer(object):
                 self.kept.append(kept)
         if current.record is not None and current.path != final:
             name = os.path.basename(current.path)
-            if _read_marker(ws.dest_fd, name) is not None:
+            if _manifest.read_child(ws.dest_fd, name) is not None:
                 kept = ws.prune_old(ws.move_aside(name, OLD))
                 if kept:
                     self.kept.append(kept)

@@ -120,7 +120,14 @@ models:
   elements: dict
   contains:
     name:
-      description: The model's catalog name (the key recorded in its marker).
+      description: The model's catalog name, as listed in O(name), else the key recorded in its marker.
+      type: str
+      sample: faster_rcnn_resnet50_v1_640x640_coco17_tpu-8
+    key:
+      description:
+        - The key recorded in the install's marker, the catalog name to give M(labfleet.zoo.model) (for example to
+          remove it); null when nothing of labfleet.zoo is installed there. It differs from RV(models[].name) when
+          another model's archive is installed in the folder of a wanted one.
       type: str
       sample: faster_rcnn_resnet50_v1_640x640_coco17_tpu-8
     path:
@@ -189,8 +196,9 @@ def main():
     params = module.params
 
     def work():
+        warnings = []
         return inspect(params['dest'], params['name'], params['verify'], upstream=params['upstream'],
-                       checksums=params['checksums']), []
+                       checksums=params['checksums'], warnings=warnings), warnings
 
     run(module, work, 'inspect the models in %s' % params['dest'], urls=[params['upstream']])
 

@@ -59,4 +59,7 @@ options:
         up too.
       - Default 4 times the archive size when the catalog knows it, else V(4G).
     type: str
+notes:
+  - Credentials written in a URL (C(https://user:password@host/...)) of O(url), O(upstream) or O(mirrors) are
+    redacted in every result, message and install marker.
 """

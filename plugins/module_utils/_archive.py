@@ -93,14 +93,6 @@ class Keeper(object):
         self.attrs = attrs if attrs else None
         self.sources = Sources(spec, sleep, stream_class=_ValidatedHttpStream)
 
-    @property
-    def bytes_downloaded(self):
-        return self.sources.bytes_downloaded
-
-    @property
-    def failed_sources(self):
-        return self.sources.failed_sources
-
     def present(self):
         """Keep a verified copy; ZooError, or OSError left to the module's funnel."""
         try:

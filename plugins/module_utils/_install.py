@@ -295,12 +295,8 @@ class Installer(object):
 
     @property
     def bytes_downloaded(self):
+        """Bytes received so far, also when the run failed (``sources`` holds the rest of the source loop's facts)."""
         return self.sources.bytes_downloaded
-
-    @property
-    def failed_sources(self):
-        """'url: why' of the sources that failed before one served."""
-        return self.sources.failed_sources
 
     def present(self):
         """Install (or repair, or restore owner and mode); ZooError, or OSError left to the module's funnel."""

@@ -40,13 +40,12 @@ def run(module, work, doing, urls=()):
     try:
         result, warnings = work()
     except ZooError as e:
-        message = str(e)
+        module.fail_json(msg=str(e))
     except OSError as e:
-        message = 'cannot %s: %s' % (doing, _fs.os_error(e))
+        module.fail_json(msg='cannot %s: %s' % (doing, _fs.os_error(e)))
     else:
         for warning in warnings:
             module.warn(warning)
         if not module._diff:
             result.pop('diff', None)
         module.exit_json(**result)
-    module.fail_json(msg=message)

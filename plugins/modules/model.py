@@ -100,8 +100,6 @@ notes:
   - A run killed at any point is healed by the next one, with or without network; a complete tree it left is put
     back first.
   - Students' files elsewhere under O(dest) are never touched.
-  - Credentials written in a URL (C(https://user:password@host/...)) are redacted in every result, message and
-    marker.
 seealso:
   - name: TF2 Detection Model Zoo
     description: The list of models and their archives.
@@ -261,8 +259,8 @@ def main():
         installer = Installer(from_params(params), check_mode=module.check_mode, attrs=file_attrs(module))
         return installer.absent() if absent else installer.present(), installer.messages()
 
-    doing = ('remove %s from %s' if absent else 'install %s in %s') % (params['name'] or redact(params['url']),
-                                                                        params['dest'])
+    what = params['name'] or redact(params['url'])
+    doing = ('remove %s from %s' if absent else 'install %s in %s') % (what, params['dest'])
     run(module, work, doing, urls=[params['url'], params['upstream']] + params['mirrors'])
 
 

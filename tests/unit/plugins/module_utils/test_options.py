@@ -92,8 +92,8 @@ def test_documentation_equals_the_argument_spec(name, monkeypatch):
 def test_download_modules_share_one_spec_and_one_fragment(name, monkeypatch):
     spec, rules = argument_spec_of(name, monkeypatch)
     shared = _options.download_argument_spec()
-    assert dict((k, spec[k]) for k in shared) == shared and rules == dict(_options.download_rules(),
-                                                                         supports_check_mode=True)
+    assert dict((k, spec[k]) for k in shared) == shared
+    assert rules == dict(_options.download_rules(), supports_check_mode=True)
     doc = documentation_of(name)
     assert {'labfleet.zoo._download', 'ansible.builtin.url'} <= set(yaml.safe_load(
         importlib.import_module('ansible_collections.labfleet.zoo.plugins.modules.' + name).DOCUMENTATION

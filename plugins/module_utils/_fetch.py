@@ -125,10 +125,15 @@ def deadline(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
+def archive_url(base, filename):
+    """The URL of ``filename`` (``<key>.tar.gz``) on a server serving the zoo's archives at ``base`` (a mirror, or
+    an upstream that replaces the catalog's): the one place that joins them."""
+    return check_url(base.rstrip('/') + '/' + filename)
+
+
 def source_urls(upstream, mirrors, filename):
     """Mirrors first, in the order given, then upstream: each mirror base gets the file name appended."""
-    urls = [check_url(m.rstrip('/') + '/' + filename) for m in mirrors or ()]
-    return urls + [check_url(upstream)]
+    return [archive_url(m, filename) for m in mirrors or ()] + [check_url(upstream)]
 
 
 def backoff(attempt):

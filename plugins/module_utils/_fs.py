@@ -11,7 +11,11 @@ Invariants (the module runs as root inside a student's home):
   being the one we opened.
 - Relative paths that come from a file the user can edit pass :func:`check_rel` before they are used.
 - Owner and mode are changed through a descriptor opened without following links, never on a file with
-  several hard links (it may be someone else's file linked in).
+  several hard links (it may be someone else's file linked in): :func:`fix_attrs`, to the :class:`Attrs` that
+  :func:`attrs_from` makes of the task's owner/group/mode, is the one way every module applies them, and in check
+  mode it tells, without changing anything, whether a real run would.
+- A file is written only by :class:`AtomicFile` (a new ``O_EXCL`` file beside it, fsync, owner and mode set, one
+  rename by descriptor): readers see the old file or the complete new one, never a part.
 - Trees are walked without recursion, with at most ``MAX_DEPTH`` descriptors open; only entries this process's
   user owns are deleted, anything else is left where it is and reported.
 - Files are opened with ``O_NONBLOCK`` so that a planted FIFO cannot stall a run.
@@ -179,22 +183,74 @@ def read_file(dir_fd, name, limit):
         os.close(fd)
 
 
-def write_atomic(dir_fd, name, data, mode=0o644):
-    """Write ``data`` as ``name`` in ``dir_fd``: a new temporary file (never an existing one), fsync, rename."""
-    tmp = '%s.%s.tmp' % (name, secrets.token_hex(4))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC, mode, dir_fd=dir_fd)
-    try:
-        with os.fdopen(fd, 'wb') as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    except BaseException:
+class AtomicFile(object):
+    """The one atomic write of labfleet.zoo: ``with AtomicFile(dir_fd, name) as out: out.write(...)`` makes ``name``
+    in ``dir_fd`` appear complete or not at all (or :meth:`open`, then :meth:`commit` or :meth:`discard`).
+
+    The bytes go to a new temporary file beside it (``O_EXCL | O_NOFOLLOW``: never an existing file, never through
+    a link; ``hidden`` starts its name with a dot), made with ``mode`` whatever the umask. :meth:`commit` flushes
+    and fsyncs it, sets ``attrs`` through its descriptor, then renames it over ``name`` by descriptor (a link or a
+    file there is replaced, never followed); :meth:`discard` (or any error) unlinks it and changes nothing else.
+    """
+
+    def __init__(self, dir_fd, name, mode=0o644, attrs=None, hidden=False):
+        self.dir_fd, self.name, self.mode, self.attrs = dir_fd, name, mode, attrs
+        self.tmp = ('.%s.%s.tmp' if hidden else '%s.%s.tmp') % (name, secrets.token_hex(4))
+        self._out = None
+
+    def open(self):
+        """The temporary file, open for writing (binary)."""
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC, self.mode,
+                     dir_fd=self.dir_fd)
         try:
-            os.unlink(tmp, dir_fd=dir_fd)
+            os.fchmod(fd, self.mode)
+            self._out = os.fdopen(fd, 'wb')
+        except BaseException:
+            os.close(fd)
+            self.discard()
+            raise
+        return self._out
+
+    def commit(self):
+        """Put the complete file in place of ``name``."""
+        try:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            if self.attrs:
+                fix_attrs(self._out.fileno(), self.attrs)
+            self._out.close()
+            os.rename(self.tmp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self):
+        """Drop the temporary file (again and again, harmlessly)."""
+        try:
+            if self._out is not None:
+                self._out.close()
         except OSError:
             pass
-        raise
+        try:
+            os.unlink(self.tmp, dir_fd=self.dir_fd)
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+        return False
+
+
+def write_atomic(dir_fd, name, data, mode=0o644, attrs=None):
+    """Write the bytes ``data`` as ``name`` in ``dir_fd`` through :class:`AtomicFile`."""
+    with AtomicFile(dir_fd, name, mode, attrs) as out:
+        out.write(data)
 
 
 def make_dir(dir_fd, prefix, mode=0o755):
@@ -235,7 +291,8 @@ class Attrs(object):
 def fix_attrs(fd, attrs, check_mode=False, is_dir=False):
     """Bring the entry open as ``fd`` to ``attrs``; True when something differs (changed, unless check mode).
 
-    Refuses a regular file with several hard links: it may be a file from anywhere, linked in by its owner.
+    Refuses a regular file with several hard links (in check mode too, as the real run would): it may be a file
+    from anywhere, linked in by its owner.
     """
     st = os.fstat(fd)
     uid = st.st_uid if attrs.uid is None else attrs.uid
@@ -246,10 +303,12 @@ def fix_attrs(fd, attrs, check_mode=False, is_dir=False):
         changed = True
     if mode is not None and stat.S_IMODE(st.st_mode) != mode:
         changed = True
-    if not changed or check_mode:
-        return changed
+    if not changed:
+        return False
     if not is_dir and st.st_nlink != 1:
         raise OSError(errno.EMLINK, 'has %d hard links: its owner and mode are left alone' % st.st_nlink)
+    if check_mode:
+        return True
     if (uid, gid) != (st.st_uid, st.st_gid):
         os.fchown(fd, uid, gid)
     if mode is not None and stat.S_IMODE(st.st_mode) != mode:
@@ -266,6 +325,15 @@ def open_entry(dir_fd, name, is_dir):
         os.close(fd)
         raise OSError(errno.EINVAL, 'not a regular file')
     return fd
+
+
+def fix_attrs_at(dir_fd, name, attrs, check_mode=False, is_dir=False):
+    """:func:`fix_attrs` on the real folder or regular file ``name`` of ``dir_fd``, opened without following links."""
+    fd = open_entry(dir_fd, name, is_dir)
+    try:
+        return fix_attrs(fd, attrs, check_mode, is_dir)
+    finally:
+        os.close(fd)
 
 
 def remove_tree(dir_fd, name, mine=None):
@@ -365,7 +433,7 @@ def attrs_from(owner=None, group=None, mode=None, symbolic=None):
         if isinstance(mode, int) or str(mode).isdigit():
             bits = mode if isinstance(mode, int) else int(str(mode), 8)
             if bits & ~0o777:
-                raise ZooError('mode %r sets bits other than rwx (setuid, setgid, sticky): refused for model files'
+                raise ZooError('mode %r sets bits other than rwx (setuid, setgid, sticky): refused for the files labfleet.zoo writes'
                                % mode)
             file_mode = _fixed_mode(bits)
         elif symbolic is None:

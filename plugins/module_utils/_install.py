@@ -30,8 +30,11 @@ import time
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import RestartRequired, SourceError, open_source, redact, same_resource
-from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive, extract, need_space
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import same_resource
+from ansible_collections.labfleet.zoo.plugins.module_utils._sources import Sources
+from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import GunzipReader, extract
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import (
+    ABSENT, ATTRIBUTES, DAMAGED, INSTALLED, PRESENT, REMOVED, REPAIRED, UNCHANGED)
 
 WORK = '.labfleet-zoo'
 STAGING, OLD, ASIDE, KEPT = 'staging', 'old', 'aside', 'kept'
@@ -49,9 +52,9 @@ class State(object):
         self.path, self.record, self.problems, self.outdated = path, record, problems, outdated
         self.foreign = foreign
         if record is None:
-            self.name = 'damaged' if foreign else 'absent'
+            self.name = DAMAGED if foreign else ABSENT
         else:
-            self.name = 'damaged' if problems else 'present'
+            self.name = DAMAGED if problems else PRESENT
 
     def summary(self):
         out = {'path': self.path, 'state': self.name}
@@ -70,7 +73,7 @@ def observe(spec):
     except FileNotFoundError:
         return State(os.path.join(spec.dest, expected), None, [])
     except OSError as e:
-        raise ZooError('cannot open the models folder %s: %s' % (spec.dest, e.strerror or e))
+        raise ZooError('cannot open the models folder %s: %s' % (spec.dest, _fs.os_error(e)))
     try:
         return observe_at(spec, dest_fd)
     finally:
@@ -83,19 +86,10 @@ def observe_at(spec, dest_fd):
     if state.record is not None or spec.top_dir:
         return state
     # An archive not in the catalog may have another top directory than its name: look for our marker beside it.
-    for name in sorted(os.listdir(dest_fd)):
-        if name.startswith('.') or name == expected or not _fs.check_rel(name):
-            continue
-        record = _read_marker(dest_fd, name)
-        if record is not None and record['key'] == spec.key:
+    for name, record in _manifest.scan(dest_fd)[0]:
+        if name != expected and record['key'] == spec.key:
             return _inspect(spec, dest_fd, name)
     return state
-
-
-def _read_marker(parent_fd, name):
-    """The valid marker of the real folder ``name`` whose marker names it as its top directory, or None."""
-    record = _tree_record(parent_fd, name)
-    return record if record is not None and record['top_dir'] == name else None
 
 
 def _inspect(spec, dest_fd, name):
@@ -193,7 +187,7 @@ class Workspace(object):
             fd = os.open(name, flags, 0o600, dir_fd=self.work_fd)
         except OSError as e:
             raise ZooError('the lock file %s cannot be made (%s): something else took its name while it was '
-                           'replaced. Remove it (rm %s) and run again.' % (where, e.strerror or e, where))
+                           'replaced. Remove it (rm %s) and run again.' % (where, _fs.os_error(e), where))
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink != 1:
             os.close(fd)
@@ -231,7 +225,7 @@ class Workspace(object):
         """Prune our previous tree in ``holder``; returns the path of what was kept (None when all is gone)."""
         fd = _fs.open_dir(self.work_fd, holder)
         try:
-            record = _tree_record(fd, 'tree')
+            record = _manifest.read_child(fd, 'tree', top=False)
             if record is not None:
                 _manifest.prune(fd, 'tree', record)
             left = os.listdir(fd)
@@ -276,18 +270,6 @@ class Workspace(object):
         return [k for k in kept if k]
 
 
-def _tree_record(parent_fd, name):
-    """The valid marker of the real folder ``name`` in ``parent_fd`` (whatever its top_dir says), or None."""
-    try:
-        fd = _fs.open_dir(parent_fd, name)
-    except OSError:
-        return None
-    try:
-        return _manifest.read_at(fd)
-    finally:
-        os.close(fd)
-
-
 def _has_leftovers(spec):
     """Whether a killed run left staging/old entries (a cheap listdir; no lock)."""
     try:
@@ -305,30 +287,21 @@ class Installer(object):
         self.spec = spec
         self.check_mode = check_mode
         self.attrs = attrs if attrs else None
-        self.sleep = sleep
-        self.bytes_downloaded = 0
-        self.failed_sources = []  # 'url: why' of the sources that failed before one served
+        self.sources = Sources(spec, sleep)
         self.set_aside = []       # folders in the way that were not ours, moved into the work folder
         self.kept = []            # leftovers holding files we did not make, kept in the work folder
         self.warnings = []
         self.recovered = False
-        self.started = time.monotonic()
+
+    @property
+    def bytes_downloaded(self):
+        """Bytes received so far, also when the run failed (``sources`` holds the rest of the source loop's facts)."""
+        return self.sources.bytes_downloaded
 
     def present(self):
-        try:
-            return self._present()
-        except OSError as e:
-            raise ZooError('cannot install %s in %s: %s' % (self.spec.key, self.spec.dest, _fs.os_error(e)))
-
-    def absent(self):
-        try:
-            return self._absent()
-        except OSError as e:
-            raise ZooError('cannot remove %s from %s: %s' % (self.spec.key, self.spec.dest, _fs.os_error(e)))
-
-    def _present(self):
+        """Install (or repair, or restore owner and mode); ZooError, or OSError left to the module's funnel."""
         before = observe(self.spec)
-        if before.name == 'present' and not self.spec.force:
+        if before.name == PRESENT and not self.spec.force:
             if not self.check_mode and _has_leftovers(self.spec):
                 self._sweep()
             return self._unchanged(before)
@@ -336,14 +309,12 @@ class Installer(object):
             return self._result(before, True, _action(before), before.path, before.record or {})
         with Workspace(self.spec) as ws:
             self._note_replaced(ws)
-            if self.spec.size:  # the catalog's size: true for every source, so the run stops here
-                need_space(ws.dest_fd, self.spec.size, 'model %s' % self.spec.key, self.spec.dest)
             current = self._recover(ws, observe_at(self.spec, ws.dest_fd))
-            if current.name == 'present' and not self.spec.force:
+            if current.name == PRESENT and not self.spec.force:
                 self.kept.extend(ws.clean())
                 result = self._unchanged(current, before)
                 if self.recovered:
-                    result.update(changed=True, action='repaired')
+                    result.update(changed=True, action=REPAIRED)
                 return result
             path, record = self._install(ws, current)
             self.kept.extend(ws.clean())
@@ -362,7 +333,7 @@ class Installer(object):
 
     def _recover(self, ws, current):
         """Put a killed run's complete tree back into an empty slot: staging (newest) first, then the old tree."""
-        if current.name != 'absent':
+        if current.name != ABSENT:
             return current
         slot = os.path.basename(current.path)
         best = None
@@ -409,13 +380,14 @@ class Installer(object):
         finally:
             os.close(fd)
 
-    def _absent(self):
+    def absent(self):
+        """Remove the install (ours only); ZooError, or OSError left to the module's funnel."""
         before = observe(self.spec)
         if before.record is None:
             if before.foreign:
                 self.warnings.append('%s is not an install of labfleet.zoo (%s): it was left alone'
                                      % (before.path, before.problems[0]))
-            return self._result(before, False, 'absent', before.path, {})
+            return self._result(before, False, ABSENT, before.path, {})
         if not self.check_mode:
             with Workspace(self.spec) as ws:
                 self._note_replaced(ws)
@@ -426,13 +398,13 @@ class Installer(object):
                     if kept:
                         self.kept.append(kept)
                 self.kept.extend(ws.clean())
-        return self._result(before, True, 'removed', before.path, {})
+        return self._result(before, True, REMOVED, before.path, {})
 
     def _unchanged(self, state, before=None):
         changed = False
         if self.attrs:
             changed = self._apply_attrs(state.path, state.record)
-        return self._result(before or state, changed, 'repaired' if changed else 'unchanged', state.path,
+        return self._result(before or state, changed, ATTRIBUTES if changed else UNCHANGED, state.path,
                             state.record)
 
     def _apply_attrs(self, path, record):
@@ -447,70 +419,14 @@ class Installer(object):
         return changed
 
     def _install(self, ws, current):
-        errors = []
-        for url in self.spec.sources:
-            try:
-                holder, fd, record = self._from_source(url, ws)
-            except (SourceError, UnsafeArchive, DiskFull) as e:
-                errors.append('%s: %s' % (redact(url), e))
-                continue
-            try:
-                final = self._swap(ws, holder, fd, record, current)
-            finally:
-                os.close(fd)
-            self.failed_sources = errors
-            return final, record
         keep = ' The previous install in %s is left as it was.' % current.path if current.record else ''
-        raise ZooError('could not install %s into %s: no source served a valid archive.%s\n  %s'
-                       % (self.spec.key, self.spec.dest, keep, '\n  '.join(errors)))
-
-    def _from_source(self, url, ws):
-        """Download+verify+extract from one source into a fresh staging folder (restarted if the server asks)."""
-        for attempt in range(self.spec.retries + 1):
-            holder, fd = _fs.make_dir(ws.work_fd, '%s.%s.' % (self.spec.key, STAGING))
-            done = False
-            try:
-                record = self._stream_into(url, fd, ws)
-                done = True
-                return holder, fd, record
-            except RestartRequired:
-                if attempt == self.spec.retries:
-                    raise
-            finally:
-                if not done:
-                    os.close(fd)
-                    _fs.remove_tree(ws.work_fd, holder)
-        raise AssertionError('unreachable')
-
-    def _stream_into(self, url, staging_fd, ws):
-        spec = self.spec
-        what = 'model %s' % spec.key
-        stream = open_source(url, spec.timeout, spec.retries, spec.url_options, self.sleep,
-                             max_bytes=spec.max_download)
+        holder, fd, record = self.sources.fetch(
+            lambda: _Staging(self, ws), ws.dest_fd, 'model %s' % self.spec.key,
+            'could not install %s into %s: no source served a valid archive.%s' % (self.spec.key, self.spec.dest, keep))
         try:
-            if stream.size and not spec.size:
-                need_space(ws.dest_fd, stream.size, what + ' (size announced by %s)' % stream.shown, spec.dest)
-            label = 'archive %s from %s' % (stream.shown.rsplit('/', 1)[-1], stream.shown)
-            gunzip = GunzipReader(stream, label, limit=spec.max_stream)
-            top, manifest = extract(gunzip, staging_fd, label, reserved=_manifest.reserved, limits=spec.limits,
-                                    top_dir=spec.top_dir)
-            gunzip.drain()
+            return self._swap(ws, holder, fd, record, current), record
         finally:
-            self.bytes_downloaded += stream.bytes_downloaded
-            stream.close()
-        digest = stream.sha256.hexdigest()
-        if spec.checksum and digest != spec.checksum:
-            raise SourceError('checksum mismatch for model %s: expected sha256 %s, got %s'
-                              % (spec.key, spec.checksum, digest))
-        record = dict(manifest, key=spec.key, upstream=spec.upstream_shown, source=stream.shown, sha256=digest,
-                      archive_size=stream.offset, top_dir=top,
-                      installed_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-        _manifest.write(staging_fd, record)
-        if self.attrs:
-            _changed, problems = _manifest.apply_attrs(staging_fd, record, self.attrs, top=False)
-            if problems:
-                raise ZooError('cannot set owner/mode in the new tree of %s: %s' % (spec.key, '; '.join(problems[:3])))
-        return record
+            os.close(fd)
 
     def _swap(self, ws, holder, staging_fd, record, current):
         """Move the complete staging tree into place; what was there goes aside (ours: pruned; not ours: kept)."""
@@ -519,7 +435,7 @@ class Installer(object):
         st = _fs.lstat(ws.dest_fd, top)
         previous = None
         if st is not None:
-            other = _read_marker(ws.dest_fd, top) if stat.S_ISDIR(st.st_mode) else None
+            other = _manifest.read_child(ws.dest_fd, top) if stat.S_ISDIR(st.st_mode) else None
             if other is not None and other['key'] != self.spec.key:
                 _manifest.prune(ws.work_fd, holder, record)
                 raise ZooError('%s would replace model %s in %s (same top directory %r); install them into '
@@ -538,7 +454,7 @@ class Installer(object):
                 self.kept.append(kept)
         if current.record is not None and current.path != final:
             name = os.path.basename(current.path)
-            if _read_marker(ws.dest_fd, name) is not None:
+            if _manifest.read_child(ws.dest_fd, name) is not None:
                 kept = ws.prune_old(ws.move_aside(name, OLD))
                 if kept:
                     self.kept.append(kept)
@@ -546,28 +462,22 @@ class Installer(object):
 
     def _result(self, before, changed, action, path, record):
         record = record or {}
-        result = dict(
-            changed=changed, action=action, path=path,
-            source=record.get('source'), sha256=record.get('sha256'),
-            archive_size=record.get('archive_size'), bytes_downloaded=self.bytes_downloaded,
-            files=len(record.get('files', ())), elapsed=round(time.monotonic() - self.started, 3),
-        )
-        if before.problems:
-            result['problems'] = before.problems[:10]
-        if self.failed_sources:
-            result['failed_sources'] = list(self.failed_sources)
-        for key in ('set_aside', 'kept'):
-            if getattr(self, key):
-                result[key] = list(getattr(self, key))
-        after = {'path': path, 'state': 'absent' if action in ('removed', 'absent') else 'present'}
+        after = {'path': path, 'state': ABSENT if action in (REMOVED, ABSENT) else PRESENT}
         if record.get('sha256'):
             after.update(sha256=record['sha256'], files=len(record['files']))
-        result['diff'] = {'before': before.summary(), 'after': after}
-        return result
+        fields = dict(path=path, source=record.get('source'), sha256=record.get('sha256'),
+                      archive_size=record.get('archive_size'), files=len(record.get('files', ())))
+        if before.problems:
+            fields['problems'] = before.problems[:10]
+        for key in ('set_aside', 'kept'):
+            if getattr(self, key):
+                fields[key] = list(getattr(self, key))
+        return self.sources.result(changed, action, {'before': before.summary(), 'after': after}, **fields)
 
     def messages(self):
-        """Warnings for the module to give: trees set aside or kept, restored installs, attributes not set."""
-        out = list(self.warnings)
+        """Warnings for the module to give: sources that failed, trees set aside or kept, restored installs,
+        attributes not set."""
+        out = self.sources.messages() + self.warnings
         out.extend('model %s: %s was in the way and is not an install of labfleet.zoo; it was moved to %s '
                    '(nothing deleted): move it back elsewhere or delete it yourself'
                    % (self.spec.key, os.path.basename(p), p) for p in self.set_aside)
@@ -576,6 +486,40 @@ class Installer(object):
         return out
 
 
+class _Staging(object):
+    """One attempt's sink: a fresh staging folder in the work folder that the archive is extracted into; committed
+    with its marker (and owner/mode below its top), discarded with what this run made in it."""
+
+    def __init__(self, installer, ws):
+        self.installer, self.ws = installer, ws
+        self.holder, self.fd = _fs.make_dir(ws.work_fd, '%s.%s.' % (installer.spec.key, STAGING))
+        self.top = self.manifest = None
+
+    def receive(self, stream):
+        spec = self.installer.spec
+        label = 'archive %s from %s' % (stream.shown.rsplit('/', 1)[-1], stream.shown)
+        gunzip = GunzipReader(stream, label, limit=spec.max_stream)
+        self.top, self.manifest = extract(gunzip, self.fd, label, reserved=_manifest.reserved, limits=spec.limits,
+                                          top_dir=spec.top_dir)
+        gunzip.drain()
+
+    def commit(self, stream, digest):
+        spec, attrs = self.installer.spec, self.installer.attrs
+        record = dict(self.manifest, key=spec.key, upstream=spec.upstream_shown, source=stream.shown, sha256=digest,
+                      archive_size=stream.offset, top_dir=self.top,
+                      installed_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+        _manifest.write(self.fd, record)
+        if attrs:
+            _changed, problems = _manifest.apply_attrs(self.fd, record, attrs, top=False)
+            if problems:
+                raise ZooError('cannot set owner/mode in the new tree of %s: %s' % (spec.key, '; '.join(problems[:3])))
+        return self.holder, self.fd, record
+
+    def discard(self):
+        os.close(self.fd)
+        _fs.remove_tree(self.ws.work_fd, self.holder)
+
+
 def _action(state):
-    """'repaired' when a complete install of the same archive was damaged; else 'installed'."""
-    return 'repaired' if state.problems and state.record is not None and not state.outdated else 'installed'
+    """REPAIRED when a complete install of the same archive was damaged; else INSTALLED."""
+    return REPAIRED if state.problems and state.record is not None and not state.outdated else INSTALLED

@@ -10,6 +10,9 @@ Invariants:
   else counts as no marker.
 - Verification resolves every path one component at a time without following links (``_fs.Walker``): ``quick``
   stats each entry, ``full`` also hashes files, opened ``O_NOFOLLOW | O_NONBLOCK``. Problems are lines of text.
+- :func:`scan` is the one listing of the installs in a models folder (labfleet.zoo.model finds an install by its
+  key with it, labfleet.zoo.model_info lists them): through the folder's descriptor, links never followed, at
+  most ``MAX_SCAN`` entries looked at, only real folders whose valid marker names them as their top directory.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ FORMAT = 1
 CHUNK = 1 << 20
 MAX_ENTRIES = 10000               # files + folders of one install
 MAX_MARKER = 8 * 1024 * 1024      # bytes of a marker file
+MAX_SCAN = 10000                  # entries of a models folder that scan() looks at
 _HEX64 = re.compile(r'^[0-9a-f]{64}$')
 _KEY = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$')
 _TEXT_FIELDS = ('upstream', 'source', 'installed_at')
@@ -100,6 +104,48 @@ def read_at(folder_fd):
     return record if valid(record) else None
 
 
+def read_child(parent_fd, name, top=True):
+    """The valid marker of the real folder ``name`` in ``parent_fd`` (a link there is no folder of ours), or None;
+    with ``top``, only a marker that names ``name`` as its top directory (an install in its place)."""
+    try:
+        fd = _fs.open_dir(parent_fd, name)
+    except OSError:
+        return None
+    try:
+        record = read_at(fd)
+    finally:
+        os.close(fd)
+    return record if record is not None and (not top or record['top_dir'] == name) else None
+
+
+def scan(dest_fd, limit=MAX_SCAN):
+    """The installs of labfleet.zoo in the open models folder ``dest_fd``: ([(name, record)] in name order, complete).
+
+    An install is a real folder with a visible, clean name whose valid marker names it as its top directory.
+    ``complete`` is False when the folder holds more than ``limit`` entries: only the first ``limit`` (in the
+    folder's own order) were looked at.
+    """
+    names, complete = [], True
+    with os.scandir(dest_fd) as entries:
+        for count, entry in enumerate(entries):
+            if count >= limit:
+                complete = False
+                break
+            if entry.name.startswith('.') or not _fs.check_rel(entry.name):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    names.append(entry.name)
+            except OSError:
+                continue
+    found = []
+    for name in sorted(names):
+        record = read_child(dest_fd, name)
+        if record is not None:
+            found.append((name, record))
+    return found, complete
+
+
 def open_folder(folder):
     """A descriptor of the model folder ``folder`` (its parent followed, itself never), or None."""
     parent, name = os.path.split(folder.rstrip('/'))
@@ -126,16 +172,8 @@ def read(folder):
         os.close(fd)
 
 
-def file_sha256(path):
-    """sha256 of a file at a path the caller trusts (an archive on the mirror)."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fd_sha256(fd):
+def fd_sha256(fd):
+    """sha256 of the rest of the open file ``fd``, read in chunks."""
     digest = hashlib.sha256()
     while True:
         chunk = os.read(fd, CHUNK)
@@ -184,7 +222,7 @@ def _check(parent, name, is_dir, meta, full):
     try:
         fd = _fs.open_entry(parent, name, False)
         try:
-            digest = _fd_sha256(fd)
+            digest = fd_sha256(fd)
         finally:
             os.close(fd)
     except OSError as e:

@@ -33,6 +33,7 @@ import stat
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import ATTRIBUTES, CREATED, ENFORCED, KEPT, UNCHANGED, UPDATED
 
 MAX_CONFIG = 4 * 1024 * 1024  # bytes of a pipeline.config (the zoo's are a few kB)
 
@@ -392,12 +393,13 @@ def drift(text, settings, source='pipeline.config'):
 
 
 def _read(path):
+    """The text of the regular file ``path`` (None when absent); an OS error names which file (src or dest)."""
     try:
         fd, name = _fs.open_parent(path)
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise ZooError('cannot read %s: %s' % (path, e.strerror or e))
+        raise ZooError('cannot read %s: %s' % (path, _fs.os_error(e)))
     try:
         st = _fs.lstat(fd, name)
         if st is None:
@@ -409,7 +411,7 @@ def _read(path):
             raise ZooError('%s cannot be read (larger than %d MB, or replaced while it was read)'
                            % (path, MAX_CONFIG >> 20))
     except OSError as e:
-        raise ZooError('cannot read %s: %s' % (path, e.strerror or e))
+        raise ZooError('cannot read %s: %s' % (path, _fs.os_error(e)))
     finally:
         os.close(fd)
     try:
@@ -439,7 +441,7 @@ def _read_record(dest):
 
 
 class Plan(object):
-    """What the module found and will do: ``action`` in created, updated, enforced, unchanged, kept."""
+    """What the module found and will do: ``action`` is one of ``CONFIG_ACTIONS`` (_vocabulary)."""
 
     def __init__(self, dest, action, before, after, drift=None, src_missing=False):
         self.dest, self.action, self.before, self.after = dest, action, before, after
@@ -448,7 +450,7 @@ class Plan(object):
 
     @property
     def changed(self):
-        return self.action in ('created', 'updated', 'enforced')
+        return self.action in (CREATED, UPDATED, ENFORCED)
 
 
 def plan(src, dest, settings, enforce=False, check_mode=False):
@@ -471,71 +473,78 @@ def plan(src, dest, settings, enforce=False, check_mode=False):
     else:
         wanted = edit(src_text, settings, src)
     if current is None:
-        return Plan(dest, 'created', '', wanted or '', src_missing=wanted is None)
+        return Plan(dest, CREATED, '', wanted or '', src_missing=wanted is None)
     if wanted is not None and current == wanted:
-        return Plan(dest, 'unchanged', current, current)
+        return Plan(dest, UNCHANGED, current, current)
     record = _read_record(dest)
     if wanted is not None and record is not None and record.get('sha256') == _sha256(current):
-        return Plan(dest, 'updated', current, wanted)
+        return Plan(dest, UPDATED, current, wanted)
     if wanted is None and not enforce:     # check mode, model not installed, file present: cannot tell
-        return Plan(dest, 'kept', current, current, drift(current, settings, dest), src_missing=True)
+        return Plan(dest, KEPT, current, current, drift(current, settings, dest), src_missing=True)
     if enforce:
         enforced = edit(current, settings, dest)
-        return Plan(dest, 'enforced' if enforced != current else 'unchanged', current, enforced)
-    return Plan(dest, 'kept', current, current, drift(current, settings, dest))
+        return Plan(dest, ENFORCED if enforced != current else UNCHANGED, current, enforced)
+    return Plan(dest, KEPT, current, current, drift(current, settings, dest))
 
 
 def apply(the_plan, attrs=None):
-    """Write ``the_plan.after`` atomically (a new file in the same folder, then rename); returns whether ``attrs``
-    (owner/group/mode of ``dest``) changed anything.
+    """Write ``the_plan.after`` atomically (``_fs.AtomicFile``: a new file in the same folder, then rename), with
+    ``attrs`` (owner/group/mode of ``dest``) set on the new file before it replaces the old one.
 
     A file made from src (created, updated) has its sha256 recorded beside it, so that a later run can tell it
     from a student's edit; an enforced file stays the student's and has no record.
     """
     dest = the_plan.dest
-    try:
-        fd, name = _fs.open_parent(dest, create=True)
-    except OSError as e:
-        raise ZooError('cannot write %s: %s' % (dest, e.strerror or e))
+    fd, name = _fs.open_parent(dest, create=True)
     try:
         st = _fs.lstat(fd, name)
         if st is not None and not stat.S_ISREG(st.st_mode):
             raise ZooError('%s is %s, not a regular file: it is not replaced' % (dest, _fs.kind(st)))
         mode = stat.S_IMODE(st.st_mode) & 0o777 if st is not None else 0o644
-        _fs.write_atomic(fd, name, the_plan.after.encode('utf-8'), mode)
+        _fs.write_atomic(fd, name, the_plan.after.encode('utf-8'), mode, attrs)
         record = os.path.basename(record_path(dest))
-        if the_plan.action == 'enforced':
+        if the_plan.action == ENFORCED:
             # Still the student's file (only the managed keys changed): never regenerate it from src later.
             old = _fs.lstat(fd, record)
             if old is not None and stat.S_ISREG(old.st_mode):
                 os.unlink(record, dir_fd=fd)
         else:
             _fs.write_atomic(fd, record, (json.dumps({'sha256': _sha256(the_plan.after)}) + '\n').encode(), 0o644)
-        return set_attrs(fd, name, attrs) if attrs else False
-    except OSError as e:
-        raise ZooError('cannot write %s: %s' % (getattr(e, 'filename', None) or dest, e.strerror or e))
-    finally:
-        os.close(fd)
-
-
-def set_attrs(folder_fd, name, attrs, check_mode=False):
-    """Owner/group/mode of the regular file ``name``, through a descriptor opened without following links."""
-    fd = _fs.open_entry(folder_fd, name, False)
-    try:
-        return _fs.fix_attrs(fd, attrs, check_mode)
     finally:
         os.close(fd)
 
 
 def attrs_of(dest, attrs, check_mode=False):
-    """:func:`set_attrs` on the existing ``dest`` (a run with nothing to write may still fix owner or mode)."""
+    """Owner/group/mode of the existing regular file ``dest`` (a run with nothing to write may still fix them)."""
+    fd, name = _fs.open_parent(dest)
     try:
-        fd, name = _fs.open_parent(dest)
-    except OSError as e:
-        raise ZooError('cannot open %s: %s' % (dest, e.strerror or e))
-    try:
-        return set_attrs(fd, name, attrs, check_mode)
-    except OSError as e:
-        raise ZooError('cannot set the owner or mode of %s: %s' % (dest, e.strerror or e))
+        return _fs.fix_attrs_at(fd, name, attrs, check_mode)
     finally:
         os.close(fd)
+
+
+def converge(src, dest, settings, enforce=False, attrs=None, check_mode=False):
+    """The module's run: :func:`plan`, then (outside check mode) :func:`apply`; a file left as it is may still get
+    ``attrs`` (predicted in check mode). Returns (result, warnings); the result's diff is the text before and after.
+    An OS error while writing or setting owner and mode is left to the module's funnel (it names dest).
+
+    An owner/group/mode fix of a file whose text is right is reported as ATTRIBUTES; a student's kept file stays
+    KEPT (its text is what matters), changed when its owner or mode were set.
+    """
+    the_plan = plan(src, dest, settings, enforce=enforce, check_mode=check_mode)
+    changed, action = the_plan.changed, the_plan.action
+    if changed:
+        if not check_mode:
+            apply(the_plan, attrs)
+    elif attrs:
+        changed = attrs_of(dest, attrs, check_mode)
+        if changed and action == UNCHANGED:
+            action = ATTRIBUTES
+    result = dict(changed=changed, path=dest, action=action, drift=the_plan.drift)
+    if the_plan.changed:
+        result['diff'] = dict(before=the_plan.before, after=the_plan.after, before_header=dest, after_header=dest)
+    warnings = []
+    if action == KEPT and the_plan.drift:
+        warnings.append('%s was edited by hand and is kept as it is; its %s differ from the wanted values '
+                        '(set enforce to apply them)' % (dest, ', '.join(the_plan.drift)))
+    return result, warnings

@@ -11,13 +11,11 @@ from urllib.parse import unquote, urlsplit
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import check_url, redact, source_urls
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import archive_url, check_url, redact, source_urls
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import URL_OPTIONS
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DEFAULT_MAX_SIZE, Limits
 
 OVERHEAD = 64 * 1000 * 1000  # tar headers and padding, gzip framing: bytes beyond max_size a stream may carry
-
-URL_OPTIONS = ('http_agent', 'use_proxy', 'validate_certs', 'url_username', 'url_password',
-               'force_basic_auth', 'client_cert', 'client_key', 'use_gssapi')
 _KEY = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]*$')
 _CHECKSUM = re.compile(r'^sha256:([0-9a-fA-F]{64})$')
 _SUFFIXES = ('.tar.gz', '.tgz')
@@ -78,13 +76,21 @@ def parse_size(value):
 
 
 def from_params(params):
-    """A Spec from the module's parameters (the catalog resolves ``name`` on the target)."""
-    name, url = params.get('name'), params.get('url')
+    """A Spec from the module's parameters (the catalog resolves ``name`` on the target).
+
+    The archive's upstream URL is ``url``, else ``<upstream>/<name>.tar.gz`` when an ``upstream`` base replaces the
+    catalog's server (``_fetch.archive_url``), else the catalog's URL; its size is the catalog's only in that case.
+    """
+    name, url, base = params.get('name'), params.get('url'), params.get('upstream')
     if url:
         check_url(url)
+    if base and (url or not name):
+        raise ZooError('upstream (a base URL serving <name>.tar.gz) needs name and replaces url: give one of them')
     if name:
         entry = _catalog.get(name)
         key, filename = entry['key'], _catalog.archive_filename(entry['key'])
+        if base:
+            url = archive_url(base, filename)
         upstream, top_dir = url or entry['url'], entry['top_dir']
         size = None if url else entry['archive_size']
     else:

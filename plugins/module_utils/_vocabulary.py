@@ -22,14 +22,25 @@ MODEL_ACTIONS = (INSTALLED, REPAIRED, ATTRIBUTES, UNCHANGED, REMOVED, ABSENT)
 DOWNLOADED = 'downloaded'    # the file was not there: downloaded
 ARCHIVE_ACTIONS = (DOWNLOADED, REPAIRED, ATTRIBUTES, UNCHANGED)
 
-# What labfleet.zoo.model_info found for one model.
+# What labfleet.zoo.model_info found for one model (DAMAGED is also a model folder's state in a diff).
 INTACT = 'intact'
 DAMAGED = 'damaged'
 MISSING = 'missing'
 MODEL_STATES = (INTACT, DAMAGED, MISSING)
 
+# What labfleet.zoo.pipeline_config did to one training pipeline.config (ATTRIBUTES and UNCHANGED as above).
+CREATED = 'created'          # there was none: made from the pre-trained model's
+UPDATED = 'updated'          # the file this module wrote last, nobody edited since: made again from src
+ENFORCED = 'enforced'        # edited by someone else: only the managed keys were set (enforce=true)
+KEPT = 'kept'                # edited by someone else: left as it is
+CONFIG_ACTIONS = (CREATED, UPDATED, ENFORCED, ATTRIBUTES, UNCHANGED, KEPT)
+
+# The state of a model folder or archive file in a module's diff (before/after), with ABSENT and DAMAGED.
+PRESENT = 'present'
+MISMATCH = 'mismatch'        # an archive file whose sha256 is not the pinned one
+
 # A model whose task failed, as the record and the recap count it.
 FAILED = 'failed'
 
 # Actions that changed something on the host.
-CHANGING = frozenset((INSTALLED, REPAIRED, ATTRIBUTES, REMOVED, DOWNLOADED))
+CHANGING = frozenset((INSTALLED, REPAIRED, ATTRIBUTES, REMOVED, DOWNLOADED, CREATED, UPDATED, ENFORCED))

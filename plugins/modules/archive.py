@@ -13,8 +13,9 @@ version_added: 0.1.0
 description:
   - Downloads the C(.tar.gz) archive of one zoo model into O(dest) as C(<dest>/<name>.tar.gz), the file name
     M(labfleet.zoo.model) asks its O(labfleet.zoo.model#module:mirrors) for. It does not extract it.
-  - The archive is streamed into a hidden C(.part) file beside the final one (resuming a cut download with C(Range)),
-    checked as it arrives (sha256, a complete gzip stream, O(checksum) when given), and only then moved into place.
+  - The archive is streamed into a hidden temporary file beside the final one (resuming a cut download with
+    C(Range)), checked as it arrives (sha256, a complete gzip stream, O(checksum) when given), and only then renamed
+    into place.
   - An archive already there is kept when its sha256 matches O(checksum), or when no O(checksum) is given;
     one that does not match is downloaded again and reported with RV(action=repaired).
   - The role P(labfleet.zoo.mirror#role) uses it to fill the lab mirror and records RV(sha256) and RV(size) in the
@@ -29,20 +30,8 @@ options:
     type: str
   url:
     description:
-      - An C(http), C(https) or C(file) URL of the archive. With O(name) it overrides the catalog URL (for example a
-        school proxy); without O(name) the file is named after the URL's file name.
-    type: str
-  mirrors:
-    description:
-      - Base URLs tried in order before the upstream URL; V(<name>.tar.gz) is appended.
-    type: list
-    elements: str
-    default: []
-  checksum:
-    description:
-      - The archive's expected digest, V(sha256:<64 hex digits>), for example from the lab's lock file.
-      - A source serving other bytes is skipped; when no source serves them the task fails naming the model, both
-        digests and each source. The file already in O(dest) stays as it was.
+      - An C(http), C(https) or C(file) URL of the archive. With O(name) it overrides the catalog URL (see also
+        O(upstream)); without O(name) the file is named after the URL's file name.
     type: str
   dest:
     description:
@@ -54,39 +43,41 @@ options:
       - Download again even when the file in O(dest) is valid (for example to refresh the lab's lock).
     type: bool
     default: false
-  timeout:
+  owner:
     description:
-      - Seconds to wait for a connection or for the next bytes of a download before retrying.
-    type: int
-    default: 30
-  retries:
-    description:
-      - Retries per source after a connection error, timeout or 5xx answer. A 4xx answer is not retried.
-      - A window of O(timeout) seconds that brings less than 64 KiB counts as a failure too, so a source that
-        trickles bytes is given up after about O(timeout) x (O(retries) + 1) seconds.
-    type: int
-    default: 5
-  max_size:
-    description:
-      - The most the archive may expand to, as bytes or with a unit (V(2G), V(500M)); a source announcing or
-        sending more (plus the tar and gzip overhead) is given up and the next one tried.
-      - Default 4 times the archive size when the catalog knows it, else V(4G).
+      - Owner (name or uid) of the archive file.
+      - Set through a file descriptor opened without following links, on a new file before it is renamed into
+        place; a file with several hard links is never changed (the task fails).
     type: str
+  group:
+    description:
+      - Group (name or gid) of the archive file.
+    type: str
+  mode:
+    description:
+      - Permissions of the archive file, octal (V('0644')) or symbolic (V(u=rw,g=r,o=r)); setuid, setgid and sticky
+        bits are refused. A new file gets V(0644) when O(mode) is not set.
+    type: raw
 notes:
   - Targets need Python 3.8 or newer and its standard library only.
   - A file already in O(dest) is read once per run to compute its sha256.
+  - O(dest) is opened without following a link another user made; the archive file is reached through it and
+    anything at its name that is not a regular file (a link, a folder) is neither read nor replaced.
 seealso:
   - module: labfleet.zoo.model
   - module: ansible.builtin.get_url
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - labfleet.zoo.attributes
-  - ansible.builtin.files
+  - labfleet.zoo._attributes
+  - labfleet.zoo._attributes.idempotent_force
+  - labfleet.zoo._download
   - ansible.builtin.url
 attributes:
   check_mode:
     support: full
-    details: No network access and no writes; the sha256 of a file already there is computed.
+    details:
+      - No network access and no writes; the sha256 of a file already there is computed, and whether its owner,
+        group or mode would change is told exactly as a real run would change them.
   diff_mode:
     support: full
     details: The file's state, sha256 and size before and after.
@@ -118,7 +109,9 @@ path:
   type: str
   sample: /srv/labfleet-zoo/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8.tar.gz
 action:
-  description: V(downloaded), V(repaired) (a file with other bytes was replaced) or V(unchanged).
+  description:
+    - V(downloaded), V(repaired) (a file with other bytes was replaced), V(attributes) (the file was valid, only its
+      owner, group or mode were set) or V(unchanged).
   returned: always
   type: str
   sample: downloaded
@@ -171,47 +164,26 @@ elapsed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import url_argument_spec
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import redact
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import download_argument_spec, download_rules, file_attributes_argument_spec
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
 
 def main():
-    argument_spec = url_argument_spec()
-    argument_spec.update(
-        name=dict(type='str'),
-        mirrors=dict(type='list', elements='str', default=[]),
-        checksum=dict(type='str'),
-        dest=dict(type='path', required=True),
-        timeout=dict(type='int', default=30),
-        retries=dict(type='int', default=5),
-        max_size=dict(type='str'),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_one_of=[('name', 'url')],
-        add_file_common_args=True,
-        supports_check_mode=True,
-    )
-    # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
-    module.no_log_values.update(secrets_of([module.params['url'] or ''] + list(module.params['mirrors'])))
-    try:
-        keeper = Keeper(from_params(module.params), check_mode=module.check_mode, move=module.atomic_move)
-        result = keeper.present()
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    if not module.check_mode and result['sha256']:
-        attrs = module.load_file_common_arguments(module.params, path=result['path'])
-        result['changed'] = module.set_fs_attributes_if_different(attrs, result['changed'])
-    for failure in result.get('failed_sources', ()):
-        what = module.params['name'] or result['path']
-        module.warn('model %s: a source failed before %s served: %s' % (what, result['source'], failure))
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    argument_spec = download_argument_spec()
+    argument_spec.update(dest=dict(type='path', required=True), **file_attributes_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **download_rules())
+    params = module.params
+
+    def work():
+        keeper = Keeper(from_params(params), check_mode=module.check_mode, attrs=file_attrs(module))
+        return keeper.present(), keeper.messages()
+
+    doing = 'keep the archive of %s in %s' % (params['name'] or redact(params['url']), params['dest'])
+    run(module, work, doing, urls=[params['url'], params['upstream']] + params['mirrors'])
 
 
 if __name__ == '__main__':

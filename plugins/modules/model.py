@@ -41,23 +41,9 @@ options:
     type: str
   url:
     description:
-      - An C(http), C(https) or C(file) URL of the archive. With O(name) it overrides the catalog URL;
-        without O(name) it installs an archive that is not in the catalog, and the model folder is the archive's
-        single top directory.
-    type: str
-  mirrors:
-    description:
-      - Base URLs tried in order before the upstream URL; the archive file name (V(<name>.tar.gz)) is appended.
-      - A mirror that is down, answers an error or serves bytes that fail O(checksum) costs only time;
-        RV(source) tells which URL served the bytes.
-    type: list
-    elements: str
-    default: []
-  checksum:
-    description:
-      - The archive's expected digest, V(sha256:<64 hex digits>). The zoo publishes none, so pin your own.
-      - A mismatch from one source moves on to the next; from the last one the task fails.
-        Nothing is installed from unverified bytes and a previous good install stays intact.
+      - An C(http), C(https) or C(file) URL of the archive. With O(name) it overrides the catalog URL (see also
+        O(upstream)); without O(name) it installs an archive that is not in the catalog, and the model folder is the
+        archive's single top directory.
     type: str
   dest:
     description:
@@ -86,30 +72,6 @@ options:
       - Download and install again even if the install is valid.
     type: bool
     default: false
-  timeout:
-    description:
-      - Seconds to wait for a connection and its answer's headers, or for the next bytes of a download, before
-        retrying (a deadline on the whole step, not only on each read).
-    type: int
-    default: 30
-  retries:
-    description:
-      - How many times in a row one source is retried after a connection error, timeout or 5xx answer before moving on
-        to the next source; a retry that brings at least 64 KiB of new bytes starts the count again. Waits grow from
-        0.5 to 8 seconds.
-      - A window of O(timeout) seconds that brings less than 64 KiB counts as a failure too, so a source that
-        trickles bytes is given up after about O(timeout) x (O(retries) + 1) seconds.
-      - A 4xx answer, a refused connection, an unknown host or a TLS failure moves on to the next source at once.
-    type: int
-    default: 5
-  max_size:
-    description:
-      - The most the archive may expand to, as bytes or with a unit (V(2G), V(500M)); an archive over it is
-        refused before it fills the disk (when it came from a mirror, the next source is tried).
-      - A source that announces or sends more compressed bytes than that (plus the tar and gzip overhead) is given
-        up too.
-      - Default 4 times the archive size when the catalog knows it, else V(4G).
-    type: str
   owner:
     description:
       - Owner (name or uid) of the model's folders and files.
@@ -138,8 +100,6 @@ notes:
   - A run killed at any point is healed by the next one, with or without network; a complete tree it left is put
     back first.
   - Students' files elsewhere under O(dest) are never touched.
-  - Credentials written in a URL (C(https://user:password@host/...)) are redacted in every result, message and
-    marker.
 seealso:
   - name: TF2 Detection Model Zoo
     description: The list of models and their archives.
@@ -148,7 +108,9 @@ seealso:
   - module: ansible.builtin.unarchive
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - labfleet.zoo.attributes
+  - labfleet.zoo._attributes
+  - labfleet.zoo._attributes.idempotent_force
+  - labfleet.zoo._download
   - ansible.builtin.url
 attributes:
   check_mode:
@@ -204,8 +166,9 @@ path:
   sample: /home/student/tod_tf2/pre_trained/faster_rcnn_resnet50_v1_640x640_coco17_tpu-8
 action:
   description:
-    - V(installed), V(repaired) (a damaged install was re-installed, or its owner/group/mode restored),
-      V(unchanged), V(removed) or V(absent) (nothing to remove).
+    - V(installed), V(repaired) (a damaged install was re-installed, or a complete tree an interrupted run left was
+      put back), V(attributes) (the install was intact, only its owner, group or mode were restored), V(unchanged),
+      V(removed) or V(absent) (nothing to remove).
   returned: always
   type: str
   sample: installed
@@ -273,63 +236,32 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
+from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import redact
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import download_argument_spec, download_rules, file_attributes_argument_spec
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
 
 
 def main():
-    # The options of ansible.module_utils.urls.url_argument_spec(), written out: importing that module costs
-    # ~60 ms on every host and every no-op rerun, and is only needed when something is downloaded.
-    argument_spec = dict(
-        url=dict(type='str'),
-        force=dict(type='bool', default=False),
-        http_agent=dict(type='str', default='ansible-httpget'),
-        use_proxy=dict(type='bool', default=True),
-        validate_certs=dict(type='bool', default=True),
-        url_username=dict(type='str'),
-        url_password=dict(type='str', no_log=True),
-        force_basic_auth=dict(type='bool', default=False),
-        client_cert=dict(type='path'),
-        client_key=dict(type='path'),
-        use_gssapi=dict(type='bool', default=False),
-        name=dict(type='str'),
-        mirrors=dict(type='list', elements='str', default=[]),
-        checksum=dict(type='str'),
+    argument_spec = download_argument_spec()
+    argument_spec.update(
         dest=dict(type='path', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         verify=dict(type='str', choices=['quick', 'full'], default='quick'),
-        timeout=dict(type='int', default=30),
-        retries=dict(type='int', default=5),
-        max_size=dict(type='str'),
-        owner=dict(type='str'),
-        group=dict(type='str'),
-        mode=dict(type='raw'),
+        **file_attributes_argument_spec()
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_one_of=[('name', 'url')],
-        supports_check_mode=True,
-    )
-    # Passwords written into URLs are scrubbed by Ansible from everything it returns (our texts redact them too).
-    module.no_log_values.update(secrets_of([module.params['url'] or ''] + list(module.params['mirrors'])))
-    try:
-        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
-                               symbolic=module._symbolic_mode_to_octal)
-        installer = Installer(from_params(module.params), check_mode=module.check_mode, attrs=attrs)
-        result = installer.absent() if module.params['state'] == 'absent' else installer.present()
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    for failure in result.get('failed_sources', ()):
-        what = module.params['name'] or result['path']
-        module.warn('model %s: a source failed before %s served: %s' % (what, result['source'], failure))
-    for message in installer.messages():
-        module.warn(message)
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **download_rules())
+    params = module.params
+    absent = params['state'] == 'absent'
+
+    def work():
+        installer = Installer(from_params(params), check_mode=module.check_mode, attrs=file_attrs(module))
+        return installer.absent() if absent else installer.present(), installer.messages()
+
+    what = params['name'] or redact(params['url'])
+    doing = ('remove %s from %s' if absent else 'install %s in %s') % (what, params['dest'])
+    run(module, work, doing, urls=[params['url'], params['upstream']] + params['mirrors'])
 
 
 if __name__ == '__main__':

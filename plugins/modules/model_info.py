@@ -38,9 +38,9 @@ options:
     default: []
   upstream:
     description:
-      - A base URL serving C(<name>.tar.gz) that replaced the catalog's URL in the M(labfleet.zoo.model) tasks
-        (their O(labfleet.zoo.model#module:url)). An install recorded from another upstream is reported damaged,
-        as that module would replace it.
+      - The O(labfleet.zoo.model#module:upstream) of the M(labfleet.zoo.model) tasks, a base URL serving
+        C(<name>.tar.gz) that replaced the catalog's server. An install recorded from another upstream is reported
+        damaged, as that module would replace it.
     type: str
   checksums:
     description:
@@ -64,17 +64,8 @@ seealso:
     plugin_type: lookup
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module never changes anything; it runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    description: Running the task twice in a row gives C(changed=false) both times.
-    support: full
-  platform:
-    platforms: posix
+  - labfleet.zoo._attributes
+  - labfleet.zoo._attributes.info_module
 """
 
 EXAMPLES = r"""
@@ -129,7 +120,14 @@ models:
   elements: dict
   contains:
     name:
-      description: The model's catalog name (the key recorded in its marker).
+      description: The model's catalog name, as listed in O(name), else the key recorded in its marker.
+      type: str
+      sample: faster_rcnn_resnet50_v1_640x640_coco17_tpu-8
+    key:
+      description:
+        - The key recorded in the install's marker, the catalog name to give M(labfleet.zoo.model) (for example to
+          remove it); null when nothing of labfleet.zoo is installed there. It differs from RV(models[].name) when
+          another model's archive is installed in the folder of a wanted one.
       type: str
       sample: faster_rcnn_resnet50_v1_640x640_coco17_tpu-8
     path:
@@ -180,9 +178,8 @@ models:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import secrets_of
 from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import inspect
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import run
 
 
 def main():
@@ -196,13 +193,14 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.no_log_values.update(secrets_of([module.params['upstream'] or '']))
-    try:
-        result = inspect(module.params['dest'], module.params['name'], module.params['verify'],
-                         upstream=module.params['upstream'], checksums=module.params['checksums'])
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    params = module.params
+
+    def work():
+        warnings = []
+        return inspect(params['dest'], params['name'], params['verify'], upstream=params['upstream'],
+                       checksums=params['checksums'], warnings=warnings), warnings
+
+    run(module, work, 'inspect the models in %s' % params['dest'], urls=[params['upstream']])
 
 
 if __name__ == '__main__':

@@ -102,7 +102,8 @@ seealso:
     link: https://github.com/tensorflow/models/blob/master/research/object_detection/g3doc/configuring_jobs.md
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - labfleet.zoo.attributes
+  - labfleet.zoo._attributes
+  - labfleet.zoo._attributes.idempotent
 attributes:
   check_mode:
     support: full
@@ -112,6 +113,10 @@ attributes:
   diff_mode:
     support: full
     details: The before and after text of O(dest), shown as a unified diff.
+  idempotent:
+    details:
+      - A student's edited file is kept each time; with O(enforce=true) its managed keys are set once, then the file
+        is left as it is.
 """
 
 EXAMPLES = r"""
@@ -146,7 +151,8 @@ path:
 action:
   description:
     - V(created), V(updated) (the file this module wrote, rewritten from O(src)), V(enforced) (managed keys set in an
-      edited file), V(unchanged), or V(kept) (edited by a student and left alone).
+      edited file), V(attributes) (the text was right, only the owner, group or mode were set), V(unchanged), or
+      V(kept) (edited by a student and left alone; its owner, group or mode may still have been set).
   returned: always
   type: str
   sample: created
@@ -160,8 +166,9 @@ drift:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _pipeline_config
-from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils import _pipeline_config
+from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import file_attributes_argument_spec
 
 
 def main():
@@ -182,32 +189,18 @@ def main():
             max_number_of_boxes=dict(type='int'),
             max_detections_per_class=dict(type='int'),
             max_total_detections=dict(type='int'),
-            owner=dict(type='str'),
-            group=dict(type='str'),
-            mode=dict(type='raw'),
+            **file_attributes_argument_spec()
         ),
         supports_check_mode=True,
     )
-    dest = module.params['dest']
-    try:
-        attrs = _fs.attrs_from(module.params['owner'], module.params['group'], module.params['mode'],
-                               symbolic=module._symbolic_mode_to_octal)
-        plan = _pipeline_config.plan(module.params['src'], dest, _pipeline_config.settings_from(module.params),
-                                     enforce=module.params['enforce'], check_mode=module.check_mode)
-        changed = plan.changed
-        if plan.changed and not module.check_mode:
-            _pipeline_config.apply(plan, attrs)
-        elif attrs and plan.action != 'created':     # the file exists (in check mode: already)
-            changed = _pipeline_config.attrs_of(dest, attrs, module.check_mode) or changed
-    except ZooError as e:
-        module.fail_json(msg=str(e))
-    result = dict(changed=changed, path=dest, action=plan.action, drift=plan.drift)
-    if plan.action == 'kept' and plan.drift:
-        module.warn('%s was edited by hand and is kept as it is; its %s differ from the wanted values '
-                    '(set enforce to apply them)' % (dest, ', '.join(plan.drift)))
-    if module._diff and plan.changed:
-        result['diff'] = dict(before=plan.before, after=plan.after, before_header=dest, after_header=dest)
-    module.exit_json(**result)
+    params = module.params
+
+    def work():
+        return _pipeline_config.converge(params['src'], params['dest'], _pipeline_config.settings_from(params),
+                                         enforce=params['enforce'], attrs=file_attrs(module),
+                                         check_mode=module.check_mode)
+
+    run(module, work, 'write or set the owner/mode of %s' % params['dest'])
 
 
 if __name__ == '__main__':

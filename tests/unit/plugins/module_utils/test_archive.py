@@ -133,3 +133,13 @@ def test_installer_reports_the_sources_that_failed_before_one_served(server, bad
     assert failure.startswith(bad_mirror.url_for(FILE)) and 'checksum mismatch' in failure
     again = Installer(spec, sleep=nosleep).present()
     assert again['action'] == 'unchanged' and 'failed_sources' not in again
+
+
+def test_a_link_at_the_archive_name_is_neither_read_nor_replaced(server, tmp_path, dest):
+    target = tmp_path / 'elsewhere.tar.gz'
+    target.write_bytes(b'not the mirror\'s')
+    (dest / FILE).symlink_to(target)
+    with pytest.raises(ZooError, match='is a symbolic link, not an archive file'):
+        keep(spec_for(dest, server.url_for(FILE)))
+    assert (dest / FILE).is_symlink() and target.read_bytes() == b'not the mirror\'s'
+    assert server.request_count() == 0

@@ -71,3 +71,61 @@ def test_remove_tree_keeps_what_another_user_owns_and_never_follows(tmp_path):
     finally:
         os.close(fd)
     assert (outside / 'keep').exists() and not (tmp_path / 'tree').exists()
+
+
+@pytest.fixture
+def folder_fd(tmp_path):
+    fd = os.open(str(tmp_path), os.O_RDONLY | os.O_DIRECTORY)
+    yield fd
+    os.close(fd)
+
+
+def test_atomic_file_appears_whole_with_its_mode_whatever_the_umask(tmp_path, folder_fd):
+    old = os.umask(0o077)
+    try:
+        with _fs.AtomicFile(folder_fd, 'f', 0o644) as out:
+            out.write(b'part')
+            assert sorted(os.listdir(str(tmp_path)))[0].startswith('f.') and not (tmp_path / 'f').exists()
+            out.write(b' two')
+    finally:
+        os.umask(old)
+    assert (tmp_path / 'f').read_bytes() == b'part two' and os.listdir(str(tmp_path)) == ['f']
+    assert (tmp_path / 'f').stat().st_mode & 0o777 == 0o644
+
+
+def test_atomic_file_error_leaves_the_old_file_and_no_temporary(tmp_path, folder_fd):
+    (tmp_path / 'f').write_bytes(b'old')
+    with pytest.raises(ValueError):
+        with _fs.AtomicFile(folder_fd, 'f', hidden=True) as out:
+            out.write(b'new')
+            assert [n for n in os.listdir(str(tmp_path)) if n != 'f'][0].startswith('.f.')
+            raise ValueError('stop')
+    assert (tmp_path / 'f').read_bytes() == b'old' and os.listdir(str(tmp_path)) == ['f']
+
+
+def test_atomic_file_replaces_a_link_never_writes_through_it(tmp_path, folder_fd):
+    target = tmp_path / 'target'
+    target.write_bytes(b'not yours')
+    (tmp_path / 'f').symlink_to(target)
+    _fs.write_atomic(folder_fd, 'f', b'mine')
+    assert target.read_bytes() == b'not yours'
+    assert not (tmp_path / 'f').is_symlink() and (tmp_path / 'f').read_bytes() == b'mine'
+
+
+def test_atomic_file_sets_attrs_before_it_appears(tmp_path, folder_fd):
+    attrs = _fs.attrs_from(mode='0600')
+    _fs.write_atomic(folder_fd, 'f', b'x', 0o644, attrs)
+    assert (tmp_path / 'f').stat().st_mode & 0o777 == 0o600
+
+
+def test_fix_attrs_at_predicts_in_check_mode_and_refuses_links(tmp_path, folder_fd):
+    (tmp_path / 'f').write_bytes(b'x')
+    os.chmod(str(tmp_path / 'f'), 0o600)
+    attrs = _fs.attrs_from(mode='0644')
+    assert _fs.fix_attrs_at(folder_fd, 'f', attrs, check_mode=True) is True
+    assert (tmp_path / 'f').stat().st_mode & 0o777 == 0o600
+    assert _fs.fix_attrs_at(folder_fd, 'f', attrs) is True
+    assert _fs.fix_attrs_at(folder_fd, 'f', attrs, check_mode=True) is False
+    (tmp_path / 'link').symlink_to(tmp_path / 'f')
+    with pytest.raises(OSError):
+        _fs.fix_attrs_at(folder_fd, 'link', attrs)

@@ -19,11 +19,12 @@ import pytest
 from synthetic_zoo import archive_info, build_archive
 from zoo_server import ZooServer, reset, short, stall, status
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _install, _manifest
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _install, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer, observe
 from ansible_collections.labfleet.zoo.plugins.module_utils._spec import Spec, from_params
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import ATTRIBUTES, UNCHANGED
 
 REPO = Path(__file__).resolve().parents[4]
 KEY = 'small_model'
@@ -177,6 +178,20 @@ def test_same_size_corruption_needs_full_verify(installed, server, dest):
 
 
 # ---------------------------------------------------------------- check mode and absent
+
+def test_an_owner_or_mode_fix_of_an_intact_install_is_reported_as_attributes(installed, server, dest):
+    spec = installed[0]
+    victim = dest / KEY / 'pipeline.config'
+    os.chmod(str(victim), 0o600)
+    attrs = _fs.attrs_from(mode='0644')
+    check = Installer(spec, check_mode=True, attrs=attrs, sleep=nosleep).present()
+    assert (check['changed'], check['action'], victim.stat().st_mode & 0o777) == (True, ATTRIBUTES, 0o600)
+    real = Installer(spec, attrs=attrs, sleep=nosleep).present()
+    assert (real['changed'], real['action'], victim.stat().st_mode & 0o777) == (True, ATTRIBUTES, 0o644)
+    again = Installer(spec, check_mode=True, attrs=attrs, sleep=nosleep).present()
+    assert (again['changed'], again['action']) == (False, UNCHANGED)
+    assert server.request_count() == 0
+
 
 def test_check_mode_on_absent_model_writes_nothing(server, tmp_path):
     dest = tmp_path / 'new' / 'pre_trained'

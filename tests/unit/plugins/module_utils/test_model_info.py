@@ -8,6 +8,7 @@ import pytest
 
 from synthetic_zoo import build_archive
 
+from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import NO_MARKER
@@ -124,3 +125,51 @@ def test_judged_against_the_same_upstream_and_checksum_as_the_model_module(dest,
     assert wrong['state'] == 'damaged' and wrong['problems'][0].startswith('archive sha256 %s' % recorded)
     Installer(from_params({'name': PI, 'dest': str(dest), 'url': mirror + '/%s.tar.gz' % PI})).present()
     assert inspect(str(dest), [PI], upstream=mirror)['models'][0]['state'] == 'intact'
+
+
+def test_each_entry_carries_the_key_its_marker_records(dest):
+    out = inspect(str(dest), [PC, 'efficientdet_d0_coco17_tpu-32'])
+    assert [(m['name'], m['key']) for m in out['models']] == [
+        (PC, PC), ('efficientdet_d0_coco17_tpu-32', None), (PI, PI)]
+
+
+def test_the_scan_lists_only_installs_in_their_place_and_follows_no_link(tmp_path, dest):
+    """One marker scan (_manifest.scan) for model and model_info: a copy under another name, a hidden folder and a
+    link to an install are not installs in dest."""
+    import shutil
+    shutil.copytree(str(dest / PI), str(dest / 'copy_of_pi'))
+    shutil.copytree(str(dest / PI), str(dest / ('.' + PI)))
+    elsewhere = tmp_path / 'elsewhere'
+    shutil.copytree(str(dest / PC), str(elsewhere / PC))
+    (dest / PC).rename(dest / 'pc.mine')
+    (dest / PC).symlink_to(elsewhere / PC)
+    fd = os.open(str(dest), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        found, complete = _manifest.scan(fd)
+        assert [name for name, _record in found] == [PI] and complete
+        assert _manifest.scan(fd, limit=2)[1] is False
+    finally:
+        os.close(fd)
+    out = inspect(str(dest))
+    assert [(m['name'], m['state']) for m in out['models']] == [(PI, 'intact')]
+
+
+def test_too_many_entries_are_said_not_hidden(dest):
+    warnings = []
+    for n in range(_manifest.MAX_SCAN + 1):
+        (dest / ('f%05d' % n)).touch()
+    out = inspect(str(dest), warnings=warnings)
+    assert len(warnings) == 1 and 'more than %d entries' % _manifest.MAX_SCAN in warnings[0], warnings
+    assert all(m['state'] == 'intact' for m in out['models'])
+
+
+def test_a_dest_link_made_by_another_user_is_not_listed(tmp_path, dest):
+    """Root lists nothing through a student's link (said in a warning); asked for models, it fails as model does."""
+    link = tmp_path / 'linked'
+    link.symlink_to(dest)
+    os.lchown(str(link), 4242, 4242)
+    warnings = []
+    assert inspect(str(link), warnings=warnings)['models'] == []
+    assert 'link made by another user' in warnings[0]
+    with pytest.raises(ZooError, match='cannot open the models folder .*link made by another user'):
+        inspect(str(link), [PC])

@@ -8,7 +8,9 @@ import os
 import pytest
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _pipeline_config as pc
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
+from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import ATTRIBUTES, CREATED, KEPT, UNCHANGED
 
 # The commented template form (research/object_detection/configs/tf2), trimmed: comments, `key: {`, single quotes,
 # `;`, keys in two sections (batch_size in train_config and eval_config, label_map_path and input_path in both readers).
@@ -336,3 +338,23 @@ def test_plan_missing_source(files):
         pc.plan(str(src), str(dest), COURSE)
     check = pc.plan(str(src), str(dest), COURSE, check_mode=True)
     assert check.action == 'created' and check.src_missing
+
+
+def test_converge_reports_an_owner_or_mode_fix_as_attributes_and_predicts_it(files):
+    src, dest = files
+    attrs = _fs.attrs_from(mode='0600')
+    result, warnings = pc.converge(str(src), str(dest), COURSE)
+    assert (result['action'], result['changed'], warnings) == (CREATED, True, [])
+    assert 'diff' in result and oct(os.stat(str(dest)).st_mode & 0o777) == oct(0o644)
+    check, _warnings = pc.converge(str(src), str(dest), COURSE, attrs=attrs, check_mode=True)
+    assert (check['action'], check['changed'], 'diff' in check) == (ATTRIBUTES, True, False)
+    assert oct(os.stat(str(dest)).st_mode & 0o777) == oct(0o644)
+    real, _warnings = pc.converge(str(src), str(dest), COURSE, attrs=attrs)
+    assert (real['action'], real['changed']) == (ATTRIBUTES, True)
+    assert oct(os.stat(str(dest)).st_mode & 0o777) == oct(0o600)
+    again, _warnings = pc.converge(str(src), str(dest), COURSE, attrs=attrs)
+    assert (again['action'], again['changed']) == (UNCHANGED, False)
+    dest.write_text(dest.read_text().replace('num_steps: 1000', 'num_steps: 7'))
+    kept, warnings = pc.converge(str(src), str(dest), COURSE, attrs=_fs.attrs_from(mode='0640'))
+    assert (kept['action'], kept['changed'], kept['drift']) == (KEPT, True, ['num_steps'])
+    assert warnings and 'num_steps' in warnings[0]

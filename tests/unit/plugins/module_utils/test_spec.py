@@ -96,6 +96,28 @@ def test_url_overrides_catalog_url():
     assert spec.size is None  # the catalog's size is about the catalog's archive, not this one
 
 
+@pytest.mark.parametrize('base', ['http://proxy.lab/zoo', 'http://proxy.lab/zoo/'], ids=['plain', 'trailing-slash'])
+def test_upstream_base_replaces_the_catalog_server(base):
+    spec = from_params(params(name=SSD, upstream=base, mirrors=['http://m']))
+    assert spec.upstream == 'http://proxy.lab/zoo/%s.tar.gz' % SSD
+    assert spec.sources == ['http://m/%s.tar.gz' % SSD, spec.upstream]
+    assert (spec.key, spec.top_dir, spec.size) == (SSD, SSD, None)
+    extremenet = from_params(params(name='extremenet_20210507', upstream=base))
+    assert extremenet.upstream == 'http://proxy.lab/zoo/extremenet_20210507.tar.gz'  # the mirrors' file name
+
+
+@pytest.mark.parametrize('kw', [dict(url='http://x/%s.tar.gz' % SSD), dict(name=None)], ids=['with-url', 'no-name'])
+def test_upstream_needs_name_and_no_url(kw):
+    kw.setdefault('name', SSD)
+    with pytest.raises(ZooError, match='upstream'):
+        from_params(params(upstream='http://proxy.lab/zoo', **kw))
+
+
+def test_upstream_scheme_checked():
+    with pytest.raises(ZooError, match="unsupported URL scheme 'ftp'"):
+        from_params(params(name=SSD, upstream='ftp://proxy.lab/zoo'))
+
+
 def test_duplicate_extremenet_rows_have_distinct_keys():
     urls = set()
     keys = [k for k in _catalog_keys() if k.startswith('extremenet')]

@@ -15,9 +15,10 @@ description:
     so that templates and roles compare with these names instead of spelling the words again.
   - "Each word under its own name: V(installed), V(repaired), V(attributes) (only owner, group or mode were
     restored), V(unchanged), V(removed), V(absent) (M(labfleet.zoo.model)); V(downloaded) (M(labfleet.zoo.archive));
-    V(intact), V(damaged), V(missing) (M(labfleet.zoo.model_info)); V(failed) (a task that failed)."
-  - "And the lists: C(model_actions), C(archive_actions), C(model_states), and C(changing) (the actions that changed
-    something on the host, sorted)."
+    V(intact), V(damaged), V(missing) (M(labfleet.zoo.model_info)); V(created), V(updated), V(enforced), V(kept)
+    (M(labfleet.zoo.pipeline_config)); V(present), V(mismatch) (states in a diff); V(failed) (a task that failed)."
+  - "And the lists: C(model_actions), C(archive_actions), C(model_states), C(config_actions), and C(changing) (the
+    actions that changed something on the host, sorted)."
 author:
   - labfleet.zoo contributors (@labfleet)
 options: {}
@@ -38,7 +39,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: "One mapping, C({<word>: <word>, model_actions, archive_actions, model_states, changing})."
+  description: "One mapping, C({<word>: <word>, model_actions, archive_actions, model_states, config_actions, changing})."
   type: list
   elements: dict
 """

@@ -18,7 +18,7 @@ import os
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import observe, observe_at
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import DAMAGED, INTACT, MISSING
 
 

@@ -240,7 +240,7 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import redact
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
 from ansible_collections.labfleet.zoo.plugins.module_utils._options import download_argument_spec, download_rules, file_attributes_argument_spec
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 
 
 def main():

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 from ansible_collections.labfleet.zoo.tests.support.kills import reap, spawn
 from ansible_collections.labfleet.zoo.tests.support.reliability import concurrency, disk, hostile_archives, killed_runs, network, parameters, students
 from ansible_collections.labfleet.zoo.tests.support.reliability.common import MiB, READ_BUFFER, can_mount, leftovers, quick_sleep, verify

@@ -59,7 +59,7 @@ def installer(params, sleep=quick_sleep):
     ``state`` is left to the caller."""
     from ansible_collections.labfleet.zoo.plugins.module_utils._fs import attrs_from
     from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-    from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+    from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 
     task = dict(params)
     attrs = attrs_from(task.pop('owner', None), task.pop('group', None), task.pop('mode', None))
@@ -140,7 +140,7 @@ def install_measured(params, timeout=300):
 import json, sys
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 try:
     out = Installer(from_params(json.loads(sys.argv[1])), sleep=lambda s: None).present()
 except ZooError as e:

@@ -15,7 +15,7 @@ Sections
   warm   no-op rerun with the model installed: our play vs a trivial one-task play (ping, the
          baseline; debug shown too) vs the get_url + unarchive play rerun (checksum + creates:).
   rss    peak RSS of the module process installing the --size-rss archive, measured two ways:
-         (a) a direct runner (the module's code path without AnsiballZ: _spec.from_params +
+         (a) a direct runner (the module's code path without AnsiballZ: _request.from_params +
          _install.Installer.present()) started through a small launcher that reads that one
          process's ru_maxrss with os.wait4(); (b) the real module process under ansible-playbook (the
          interpreter running the AnsiballZ payload), its VmHWM polled from /proc. ansible-playbook's
@@ -69,7 +69,7 @@ _RESULT_LINE = re.compile(r'^(ok|changed|fatal|failed): \[([^\]]+)\](?:: [A-Z! ]
 RUNNER = r'''
 import json, sys
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 if sys.argv[1] == 'imports':
     print('{}')
     sys.exit(0)

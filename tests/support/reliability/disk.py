@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 from ansible_collections.labfleet.zoo.tests.support import runner
 from ansible_collections.labfleet.zoo.tests.support.reliability.common import MiB, Outcome, can_mount, free_bytes, leftovers, mounted_tmpfs, quick_sleep
 from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 from ansible_collections.labfleet.zoo.tests.support.archives import ABS_TARGET, D, F, HOSTILE, TOP, tgz_bytes, zoo_members
 from ansible_collections.labfleet.zoo.tests.support.reliability.common import MiB, Outcome, can_mount, leftovers, mounted_tmpfs, quick_sleep, verify
 from ansible_collections.labfleet.zoo.tests.support.trees import snapshot_below

@@ -14,7 +14,7 @@ from pathlib import Path
 from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 from ansible_collections.labfleet.zoo.tests.support.kills import reap, spawn
 from ansible_collections.labfleet.zoo.tests.support.reliability.common import MiB, Outcome, leftovers, quick_sleep, verify
 from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive

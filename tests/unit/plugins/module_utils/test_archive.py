@@ -14,7 +14,7 @@ from zoo_server import ZooServer, reset
 from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 
 KEY = 'small_model'
 FILE = KEY + '.tar.gz'

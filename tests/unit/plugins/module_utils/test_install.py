@@ -22,7 +22,7 @@ from zoo_server import ZooServer, reset, short, stall, status
 from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _install, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer, observe
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import Spec, from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import Request, from_params
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull
 from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import ATTRIBUTES, UNCHANGED
 
@@ -423,9 +423,9 @@ def test_url_only_lands_in_top_dir_and_rerun_finds_it(server, archives, dest):
 
 
 def test_catalog_style_spec_with_top_dir(server, archives, dest):
-    """A Spec that knows its top dir (as catalog entries do) finds and reports the right folder."""
+    """A Request that knows its top dir (as catalog entries do) finds and reports the right folder."""
     url = server.url_for(FILE)
-    spec = Spec(key=KEY, dest=str(dest), sources=[url], upstream=url, top_dir=KEY, timeout=5, retries=3)
+    spec = Request(key=KEY, dest=str(dest), sources=[url], upstream=url, top_dir=KEY, timeout=5, retries=3)
     assert install(spec)['path'] == str(dest / KEY)
     assert install(spec)['action'] == 'unchanged'
 
@@ -434,7 +434,7 @@ def test_catalog_style_spec_with_top_dir(server, archives, dest):
 
 def test_disk_full_known_size_fails_before_any_request(server, tmpfs):
     url = server.url_for(FILE)
-    spec = Spec(key=KEY, dest=str(tmpfs), sources=[url], upstream=url, size=8 * 1000 * 1000, timeout=5, retries=3)
+    spec = Request(key=KEY, dest=str(tmpfs), sources=[url], upstream=url, size=8 * 1000 * 1000, timeout=5, retries=3)
     with pytest.raises(DiskFull) as err:
         install(spec)
     msg = str(err.value)
@@ -466,7 +466,7 @@ SNIPPET = r'''
 import json, sys, time
 sys.path[:0] = [sys.argv[1]]
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 go = float(sys.argv[4])
 while time.time() < go:
     time.sleep(0.005)

@@ -13,7 +13,7 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooErr
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import NO_MARKER
 from ansible_collections.labfleet.zoo.plugins.module_utils._model_info import inspect
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import from_params
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
 
 PC = 'faster_rcnn_resnet50_v1_640x640_coco17_tpu-8'
 PI = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'

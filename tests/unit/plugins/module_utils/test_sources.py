@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._fetch import HashingStream, RestartRequired
 from ansible_collections.labfleet.zoo.plugins.module_utils._sources import Sources
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import Spec
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import Request
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull
 
 DATA = b'archive bytes ' * 1000
@@ -50,7 +50,7 @@ def upstream(tmp_path):
 
 
 def spec_for(tmp_path, sources, **kw):
-    return Spec(key='m', dest=str(tmp_path), sources=sources, upstream=sources[-1], **kw)
+    return Request(key='m', dest=str(tmp_path), sources=sources, upstream=sources[-1], **kw)
 
 
 def fetch(spec, sink, **kw):

@@ -21,7 +21,7 @@ _CHECKSUM = re.compile(r'^sha256:([0-9a-fA-F]{64})$')
 _SUFFIXES = ('.tar.gz', '.tgz')
 
 
-class Spec(object):
+class Request(object):
     """What the task asks for, already resolved."""
 
     def __init__(self, key, dest, sources, upstream, top_dir=None, size=None, checksum=None,
@@ -76,7 +76,7 @@ def parse_size(value):
 
 
 def from_params(params):
-    """A Spec from the module's parameters (the catalog resolves ``name`` on the target).
+    """A Request from the module's parameters (the catalog resolves ``name`` on the target).
 
     The archive's upstream URL is ``url``, else ``<upstream>/<name>.tar.gz`` when an ``upstream`` base replaces the
     catalog's server (``_fetch.archive_url``), else the catalog's URL; its size is the catalog's only in that case.
@@ -96,7 +96,7 @@ def from_params(params):
     else:
         filename, key = _archive_name(url)
         upstream, top_dir, size = url, None, None
-    return Spec(
+    return Request(
         key=key, dest=params['dest'], sources=source_urls(upstream, params.get('mirrors'), filename),
         upstream=upstream, top_dir=top_dir, size=size, checksum=parse_checksum(params.get('checksum')),
         verify=params.get('verify', 'quick'), force=params.get('force', False),

@@ -1,12 +1,12 @@
-"""_spec: task parameters -> a checked install request (catalog lookup, sources, checksum)."""
+"""_request: task parameters -> a checked install request (catalog lookup, sources, checksum)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog, _spec
+from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog, _request
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
-from ansible_collections.labfleet.zoo.plugins.module_utils._spec import Spec, from_params, parse_checksum
+from ansible_collections.labfleet.zoo.plugins.module_utils._request import Request, from_params, parse_checksum
 
 HEX = '0123456789abcdef' * 4
 SSD = 'ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'
@@ -181,7 +181,7 @@ def test_url_only_must_name_an_archive(url):
     'dotdot', 'slash', 'only-dotdot', 'dot-first', 'dash-first', 'space', 'empty'])
 def test_invalid_model_names_rejected_by_spec(key):
     with pytest.raises(ZooError) as err:
-        Spec(key=key, dest='/srv/models', sources=['http://h/x.tar.gz'], upstream='http://h/x.tar.gz')
+        Request(key=key, dest='/srv/models', sources=['http://h/x.tar.gz'], upstream='http://h/x.tar.gz')
     assert 'invalid model name %r' % key in str(err.value)
 
 
@@ -233,4 +233,4 @@ def test_options_pass_through():
     assert spec.checksum == HEX
     assert (spec.verify, spec.force, spec.timeout, spec.retries) == ('full', True, 7, 2)
     assert spec.url_options == {'validate_certs': False, 'http_agent': 'zoo-test'}
-    assert set(spec.url_options) <= set(_spec.URL_OPTIONS)
+    assert set(spec.url_options) <= set(_request.URL_OPTIONS)

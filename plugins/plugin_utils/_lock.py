@@ -4,7 +4,7 @@
 """The lab's lock file (controller side): the sha256 and size of every zoo archive the lab uses.
 
 A YAML document kept with the inventory (``inventory/<lab>/.zoo.lock.yml``), written by the role labfleet.zoo.mirror
-when it first downloads an archive, read by the labfleet.zoo.lock lookup and by ``tools/zoo_lock.py``; ``changes``
+when it first downloads an archive, read by the labfleet.zoo.lock lookup and by ``tools/teacher/zoo_lock.py``; ``changes``
 compares an entry with what upstream answers now (playbooks/lock_check.yml through the lock_changes filter)::
 
     models:

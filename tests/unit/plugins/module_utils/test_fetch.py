@@ -1,6 +1,6 @@
 """_fetch: one archive from one source as a resumable, hashing byte stream, against a real local HTTP server.
 
-The server (tools/zoo_server.py) cuts, stalls, refuses Range and answers 404/5xx for real; nothing is mocked.
+The server (tools/fixtures/zoo_server.py) cuts, stalls, refuses Range and answers 404/5xx for real; nothing is mocked.
 """
 
 from __future__ import annotations

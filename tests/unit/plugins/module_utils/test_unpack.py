@@ -162,7 +162,7 @@ def test_archive_owner_ignored_and_modes_normalised(area):
 
 
 def test_synthetic_zoo_archive_manifest_matches_files(area, archives):
-    """The session's synthetic archive (tools/synthetic_zoo.py) extracts with a manifest true to the files."""
+    """The session's synthetic archive (tools/fixtures/synthetic_zoo.py) extracts with a manifest true to the files."""
     info = archives['small_model']
     staging = area / 'work' / 'staging'
     with open(str(info['path']), 'rb') as raw:

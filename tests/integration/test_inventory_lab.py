@@ -12,7 +12,8 @@ import subprocess
 import pytest
 import yaml
 
-from support.lab import BIN, REPO, ansible_env
+from ansible_collections.labfleet.zoo.tests.support.repo import BIN, REPO
+from ansible_collections.labfleet.zoo.tests.support.runner import env as ansible_env
 
 LAB = REPO / 'inventory' / 'lab'
 WORKSTATIONS = ('pc01', 'pc02', 'pc03', 'pi01', 'pi02')
@@ -51,7 +52,7 @@ def test_the_provisioning_plays_select_their_hosts_without_teachers(tmp_path):
     inventory = copy_lab(tmp_path, teachers=False)
     proc = subprocess.run([str(BIN / 'ansible-playbook'), '-i', str(inventory), '--list-hosts',
                            str(REPO / 'playbooks' / 'provision.yml')], cwd=str(REPO),
-                          env=ansible_env(ANSIBLE_STDOUT_CALLBACK='default'), capture_output=True, text=True,
+                          env=ansible_env(stdout_callback='default'), capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'hosts (0)' in proc.stdout and proc.stdout.count('hosts (5)') == 2, proc.stdout

@@ -13,7 +13,8 @@ import urllib.request
 import pytest
 import yaml
 
-from support.lab import BIN, REPO, ansible_env
+from ansible_collections.labfleet.zoo.tests.support.repo import BIN, REPO
+from ansible_collections.labfleet.zoo.tests.support.runner import env as ansible_env
 
 pytestmark = pytest.mark.slow
 

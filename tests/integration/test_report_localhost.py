@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _vocabulary
-from support.lab import BIN, REPO, ansible_env
+from ansible_collections.labfleet.zoo.tests.support.repo import BIN, REPO
+from ansible_collections.labfleet.zoo.tests.support.runner import env as ansible_env
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """_unpack: safe one-pass extraction of a gzip'd tar into a staging folder.
 
-Every hostile archive is built here with tarfile; each must be refused with a message naming the archive
-and the offending member, and nothing may appear outside the staging folder.
+Every hostile archive is built with tarfile (tests/support/archives.py); each must be refused with a message naming
+the archive and the offending member, and nothing may appear outside the staging folder.
 """
 
 from __future__ import annotations
@@ -11,96 +11,16 @@ import hashlib
 import io
 import os
 import stat
-import tarfile
-import uuid
 
 import pytest
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _unpack
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive
+from ansible_collections.labfleet.zoo.tests.support.archives import (
+    ABS_TARGET, D, F, HOSTILE, TOP, info, tar_bytes, tgz_bytes, zoo_members)
+from ansible_collections.labfleet.zoo.tests.support.trees import snapshot_below as snapshot
 
 LABEL = 'archive evil.tar.gz from http://127.0.0.1/evil.tar.gz'
-TOP = 'model_top'
-
-
-# ---------------------------------------------------------------- helpers
-
-def _info(name, kind=tarfile.REGTYPE, data=b'', mode=None, linkname='', size=None, uid=0):
-    ti = tarfile.TarInfo(name)
-    ti.type = kind
-    ti.uid = ti.gid = uid
-    ti.mtime = 1600000000
-    if kind == tarfile.DIRTYPE:
-        ti.mode = 0o755 if mode is None else mode
-    else:
-        ti.mode = 0o644 if mode is None else mode
-    ti.linkname = linkname
-    if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE):
-        ti.devmajor, ti.devminor = 1, 3
-    ti.size = len(data) if size is None else size
-    return ti, data
-
-
-def D(name, **kw):
-    return _info(name, tarfile.DIRTYPE, **kw)
-
-
-def F(name, data=b'x', **kw):
-    return _info(name, tarfile.REGTYPE, data=data, **kw)
-
-
-def tar_bytes(members, fmt=tarfile.GNU_FORMAT):
-    """An uncompressed tar of ``members`` [(TarInfo, data)], written verbatim (names untouched)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode='w', format=fmt) as tar:
-        for ti, data in members:
-            tar.addfile(ti, io.BytesIO(data) if ti.isreg() else None)
-    return buf.getvalue()
-
-
-def tgz_bytes(members):
-    return gzip.compress(tar_bytes(members), mtime=0)
-
-
-def zoo_members(top=TOP, explicit_dirs=True):
-    """A small archive with the zoo layout; returns (members, {relpath: content})."""
-    contents = {
-        'checkpoint/checkpoint': b'model_checkpoint_path: "ckpt-0"\n',
-        'checkpoint/ckpt-0.data-00000-of-00001': os.urandom(70000),
-        'checkpoint/ckpt-0.index': os.urandom(900),
-        'pipeline.config': b'model {\n  ssd {\n    num_classes: 90\n  }\n}\n',
-        'saved_model/saved_model.pb': os.urandom(5000),
-        'saved_model/variables/variables.data-00000-of-00001': os.urandom(30000),
-        'saved_model/variables/variables.index': os.urandom(400),
-        'empty.txt': b'',
-    }
-    members = []
-    if explicit_dirs:
-        members += [D(top), D(top + '/checkpoint'), D(top + '/saved_model'), D(top + '/saved_model/assets'),
-                    D(top + '/saved_model/variables')]
-    else:
-        members += [D(top + '/saved_model/assets')]
-    members += [F(top + '/' + rel, data) for rel, data in contents.items()]
-    return members, contents
-
-
-def snapshot(root, exclude):
-    """Every path under ``root`` (except below ``exclude``) with its type, mode, size and content hash."""
-    out = {}
-    exclude = os.path.realpath(str(exclude))
-    for dirpath, dirnames, filenames in os.walk(str(root)):
-        dirnames[:] = [d for d in dirnames if os.path.realpath(os.path.join(dirpath, d)) != exclude]
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            digest = None
-            if stat.S_ISREG(st.st_mode):
-                with open(path, 'rb') as fh:
-                    digest = hashlib.sha256(fh.read()).hexdigest()
-            out[os.path.relpath(path, str(root))] = (st.st_mode, st.st_size, digest)
-    return out
-
-
 def extract_bytes(blob, staging, label=LABEL):
     return _unpack.extract(GunzipReader(io.BytesIO(blob), label), str(staging), label)
 
@@ -177,49 +97,6 @@ def test_synthetic_zoo_archive_manifest_matches_files(area, archives):
 
 # ---------------------------------------------------------------- hostile archives
 
-ABS_TARGET = '/tmp/labfleet-zoo-evil-%s.txt' % uuid.uuid4().hex
-
-
-def _escape_link(area):
-    return str(area / 'outside')
-
-
-# Each case: id -> (members factory(area), offending member name expected in the message)
-HOSTILE = {
-    'dotdot': (lambda a: [D(TOP), F(TOP + '/../../outside/evil.txt', b'pwned')],
-               TOP + '/../../outside/evil.txt'),
-    'dotdot-hidden-by-dot': (lambda a: [D(TOP), F(TOP + '/./sub/./../../../outside/evil.txt', b'pwned')],
-                             TOP + '/./sub/./../../../outside/evil.txt'),
-    'absolute-path': (lambda a: [D(TOP), F(ABS_TARGET, b'pwned')], ABS_TARGET),
-    'symlink-escaping': (lambda a: [D(TOP), _info(TOP + '/link', tarfile.SYMTYPE, linkname=_escape_link(a)),
-                                    F(TOP + '/link/evil.txt', b'pwned')], TOP + '/link'),
-    'symlink-relative-escaping': (lambda a: [D(TOP), _info(TOP + '/up', tarfile.SYMTYPE,
-                                                           linkname='../../../outside'),
-                                             F(TOP + '/up/evil.txt', b'pwned')], TOP + '/up'),
-    'hardlink-escaping': (lambda a: [D(TOP), _info(TOP + '/hl', tarfile.LNKTYPE,
-                                                   linkname=str(a / 'outside' / 'victim.txt'))], TOP + '/hl'),
-    'symlink-inside-tree': (lambda a: [D(TOP), F(TOP + '/real.txt', b'ok'),
-                                       _info(TOP + '/alias.txt', tarfile.SYMTYPE, linkname='real.txt')],
-                            TOP + '/alias.txt'),
-    'char-device': (lambda a: [D(TOP), _info(TOP + '/null', tarfile.CHRTYPE)], TOP + '/null'),
-    'block-device': (lambda a: [D(TOP), _info(TOP + '/sda', tarfile.BLKTYPE)], TOP + '/sda'),
-    'fifo': (lambda a: [D(TOP), _info(TOP + '/pipe', tarfile.FIFOTYPE)], TOP + '/pipe'),
-    'setuid-file': (lambda a: [D(TOP), F(TOP + '/suid', b'#!/bin/sh\n', mode=0o4755)], TOP + '/suid'),
-    'setgid-file': (lambda a: [D(TOP), F(TOP + '/sgid', b'#!/bin/sh\n', mode=0o2755)], TOP + '/sgid'),
-    'setgid-dir': (lambda a: [D(TOP), D(TOP + '/shared', mode=0o2775)], TOP + '/shared'),
-    'duplicate-names': (lambda a: [D(TOP), F(TOP + '/pipeline.config', b'first'),
-                                   F(TOP + '/pipeline.config', b'second, replacing the first')],
-                        TOP + '/pipeline.config'),
-    'two-top-dirs': (lambda a: [D(TOP), F(TOP + '/a', b'a'), D('second_top'), F('second_top/b', b'b')],
-                     'second_top'),
-    'file-at-root-after-top': (lambda a: [D(TOP), F(TOP + '/a', b'a'), F('README', b'hello')], 'README'),
-    'file-at-root-first': (lambda a: [F('README', b'hello'), D(TOP), F(TOP + '/a', b'a')], 'README'),
-    'file-then-dir-same-name': (lambda a: [D(TOP), F(TOP + '/x', b'file'), D(TOP + '/x')], TOP + '/x'),
-    'dir-then-file-same-name': (lambda a: [D(TOP), D(TOP + '/x'), F(TOP + '/x', b'file')], TOP + '/x'),
-    'hidden-top-dir': (lambda a: [D('.hidden_model'), F('.hidden_model/a', b'a')], '.hidden_model'),
-    'file-then-file-below-it': (lambda a: [D(TOP), F(TOP + '/x', b'file'), F(TOP + '/x/y', b'below')],
-                                TOP + '/x/y'),
-}
 
 
 @pytest.mark.parametrize('case', sorted(HOSTILE), ids=sorted(HOSTILE))

@@ -20,6 +20,7 @@ import pytest
 from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, Fleet
 from ansible_collections.labfleet.zoo.tests.support.repo import OUTPUT, PC_MODEL, PI_MODEL
 from ansible_collections.labfleet.zoo.tests.support.zoo import served
+from ansible_collections.labfleet.zoo.tools.fixtures.checkout import role_defaults
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
 
@@ -30,8 +31,7 @@ MISSING_FILE = 'checkpoint/ckpt-0.index'
 CHROMIUM = '/usr/bin/chromium'
 LOCK = '/run/lock/labfleet-zoo-report-fleet.lock'
 # The course's project, as the workstation role's defaults name it (the lab sets no workstation_projects).
-PROJECT = yaml.safe_load((Path(__file__).resolve().parents[2] / 'roles' / 'workstation' / 'defaults' /
-                          'main.yml').read_text())['workstation_projects'][0]['name']
+PROJECT = role_defaults()['workstation_projects'][0]['name']
 SCREENSHOT = OUTPUT / 'lab-report.png'
 PAGE = OUTPUT / 'lab-report.html'
 

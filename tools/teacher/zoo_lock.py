@@ -45,18 +45,6 @@ def head(session, url, timeout):
             resp.headers.get('ETag'), resp.headers.get('Last-Modified'))
 
 
-def compare(entry, size, etag, last_modified):
-    """The differences between a lock entry and what upstream says now ([] = unchanged)."""
-    changes = []
-    if size is not None and size != entry['size']:
-        changes.append('size %d -> %d' % (entry['size'], size))
-    if entry.get('etag') and etag and etag != entry['etag']:
-        changes.append('ETag %s -> %s' % (entry['etag'], etag))
-    if entry.get('last_modified') and last_modified and last_modified != entry['last_modified']:
-        changes.append('Last-Modified %s -> %s' % (entry['last_modified'], last_modified))
-    return changes
-
-
 def check(models, timeout, catalog=False, out=sys.stdout):
     status = 0
     with requests.Session() as session:
@@ -68,7 +56,7 @@ def check(models, timeout, catalog=False, out=sys.stdout):
                 print('%-50s ERROR  %s: %s' % (model, entry['url'], e), file=out)
                 status = max(status, 2)
                 continue
-            changes = compare(entry, size, etag, last_modified)
+            changes = _lock.changes(entry, size, etag, last_modified)
             if changes:
                 print('%-50s CHANGED upstream since %s: %s (pinned sha256 %s)'
                       % (model, entry.get('recorded'), '; '.join(changes), entry['sha256']), file=out)

@@ -12,6 +12,7 @@ configuration that silently checks nothing fails here.
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
@@ -343,6 +344,21 @@ def small_archive(directory, top='my_detector'):
     return path
 
 
+def collection_imports(source, filename):
+    """The ``ansible_collections.labfleet.zoo.*`` modules a Python source imports, as paths inside the collection."""
+    prefix = 'ansible_collections.%s.%s.' % (NAMESPACE, NAME)
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+        found.extend(n[len(prefix):].replace('.', '/') for n in names if n.startswith(prefix))
+    return found
+
+
+def shipped(module, names):
+    return module + '.py' in names or module + '/__init__.py' in names or module in names
+
+
 @pytest.fixture(scope='module')
 def built_collection(tmp_path_factory):
     out = tmp_path_factory.mktemp('galaxy-build')
@@ -359,10 +375,18 @@ def test_galaxy_tarball_contents(built_collection):
     tops = set(n.split('/')[0] for n in names)
     for required in ('MANIFEST.json', 'FILES.json', 'README.md', 'meta/runtime.yml', 'plugins/modules/model.py'):
         assert required in names, '%s missing from %s' % (required, built_collection.name)
-    # tools/ is repository-only (developer scripts, test fixtures, teacher commands that need the checkout).
-    for forbidden in ('collections', 'tools', '.ci', '.venv', '.cache', '.git', '.pytest_cache', 'build', 'dist'):
+    # tools/ is repository-only (developer scripts, test fixtures, teacher commands that need the checkout), and so
+    # are the tests that import its fixtures.
+    for forbidden in ('collections', 'tools', 'tests', '.ci', '.venv', '.cache', '.git', '.pytest_cache', 'build',
+                      'dist'):
         assert forbidden not in tops, '%s/ shipped in %s' % (forbidden, built_collection.name)
-    assert not [n for n in names if n.startswith('tests/output') or '__pycache__' in n or n.endswith('.pyc')]
+    assert not [n for n in names if '__pycache__' in n or n.endswith('.pyc')]
+    # Every module of the collection that a shipped file imports is shipped too.
+    with tarfile.open(str(built_collection)) as tar:
+        missing = sorted(set((member, module) for member in sorted(n for n in names if n.endswith('.py'))
+                             for module in collection_imports(tar.extractfile(member).read(), member)
+                             if not shipped(module, names)))
+    assert missing == [], 'shipped files import what is not shipped: %s' % missing
     assert not [n for n in names if n.endswith('.tar.gz')], 'an archive was shipped inside the collection'
     with tarfile.open(str(built_collection)) as tar:
         manifest = json.load(tar.extractfile('MANIFEST.json'))

@@ -5,10 +5,8 @@ from __future__ import annotations
 import yaml
 
 from ansible_collections.labfleet.zoo.tests.support import runner
-from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, PI_MODEL, REPO
+from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, PI_MODEL
 from ansible_collections.labfleet.zoo.tests.support.runner import run_playbook, task_results, write_play
-
-
 
 
 def test_must_show_first_run_changed_second_run_no_http_request(zoo, tmp_path):

@@ -4,12 +4,12 @@ listed in failed_sources. Real servers on 127.0.0.1; the student-owned dest as e
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
 from ansible_collections.labfleet.zoo.tests.support import archives
 from ansible_collections.labfleet.zoo.tests.support.lab import KEY, run
+from ansible_collections.labfleet.zoo.tests.support.trees import mounted_tmpfs
 from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer, lie_length, redirect
 
 pytestmark = pytest.mark.slow
@@ -41,15 +41,12 @@ def test_a_content_length_beyond_max_size(lab, mirror, upstream):
 
 def test_a_content_length_beyond_free_space_moves_on(lab, mirror, upstream):
     """dest on a 4 MB tmpfs: the mirror announces 50 MB, the real archive (600 kB) fits."""
-    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', str(lab.dest)], check=True)
-    try:
+    with mounted_tmpfs(lab.dest):
         os.chown(str(lab.dest), lab.uid, lab.gid)
         mirror.plan(KEY + '.tar.gz', [lie_length(50 * 1000 * 1000)])
         failed = served_by_upstream(run(lab.params(url=upstream.url_for(KEY + '.tar.gz'), mirrors=[mirror.url])),
                                     upstream)
         assert 'MB free' in failed[0] and 'announced' in failed[0], failed
-    finally:
-        subprocess.run(['umount', '-l', str(lab.dest)], check=False)
 
 
 @pytest.mark.parametrize('content,words', [

@@ -3,13 +3,17 @@
 One walk (iterative: no recursion over attacker-shaped trees, symlinks never followed) and the views the tests
 compare: ``snapshot`` (owners and modes too, the hostile lab), ``snapshot_below`` (everything but one subtree, the
 unpack tests), ``files_state`` (files only, the students' data), ``workspace`` (bytes and mtimes, the fleet).
+And a real full disk: ``mounted_tmpfs``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK
@@ -95,3 +99,26 @@ def work_entries(dest):
 def leftovers(dest):
     """Staging/old entries (a killed or failed run's debris) in ``<dest>/.labfleet-zoo``."""
     return [e for e in work_entries(dest) if '.staging.' in e or '.old.' in e]
+
+
+# ---------------------------------------------------------------- a real full disk
+
+@contextlib.contextmanager
+def mounted_tmpfs(path, size='4m'):
+    """Mount a fresh tmpfs of ``size`` on ``path`` (root only); unmounted afterwards."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=%s' % size, 'tmpfs', str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(['umount', '-l', str(path)], check=False)
+
+
+def can_mount():
+    return os.geteuid() == 0 and shutil.which('mount') is not None
+
+
+def free_bytes(path):
+    st = os.statvfs(str(path))
+    return st.f_bavail * st.f_frsize

@@ -1,19 +1,15 @@
-"""What every reliability scenario shares: the Outcome it returns, the seed, the full check of an install, tmpfs."""
+"""What every reliability scenario shares: the Outcome it returns, the seed, the full check of an install."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import shutil
-import subprocess
 import time
-from pathlib import Path
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import CHUNK as READ_BUFFER
 from ansible_collections.labfleet.zoo.tests.support.lab import quick_sleep
-from ansible_collections.labfleet.zoo.tests.support.trees import leftovers
+from ansible_collections.labfleet.zoo.tests.support.trees import can_mount, free_bytes, leftovers, mounted_tmpfs
 
 __all__ = ['MiB', 'READ_BUFFER', 'SEED_ENV', 'Outcome', 'can_mount', 'default_seed', 'free_bytes', 'leftovers',
            'mounted_tmpfs', 'quick_sleep', 'verify']
@@ -71,24 +67,3 @@ def verify(folder, sha256=None):
     if sha256 and record.get('sha256') != sha256:
         found.append('%s: installed from sha256 %s, expected %s' % (folder, record.get('sha256'), sha256))
     return found
-
-
-@contextlib.contextmanager
-def mounted_tmpfs(path, size='4m'):
-    """Mount a fresh tmpfs of ``size`` on ``path`` (root only); unmounted afterwards."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=%s' % size, 'tmpfs', str(path)], check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(['umount', '-l', str(path)], check=False)
-
-
-def can_mount():
-    return os.geteuid() == 0 and shutil.which('mount') is not None
-
-
-def free_bytes(path):
-    st = os.statvfs(str(path))
-    return st.f_bavail * st.f_frsize

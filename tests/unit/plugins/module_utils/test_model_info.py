@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from synthetic_zoo import build_archive
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import build_archive
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError

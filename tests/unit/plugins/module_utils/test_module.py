@@ -12,7 +12,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from synthetic_zoo import build_archive
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import build_archive
 
 KEY = 'small_model'
 
@@ -175,12 +175,11 @@ def test_a_no_op_rerun_of_model_never_imports_the_url_machinery():
     """The funnel and the option helpers keep model's import cost: ansible.module_utils.urls loads only to download."""
     import subprocess
     import sys
-    from pathlib import Path
-    collections = str(Path(importlib.import_module('ansible_collections.labfleet.zoo').__path__[0]).parents[2])
-    code = ('import sys; sys.path.insert(0, %r); '
+    from ansible_collections.labfleet.zoo.tests.support.repo import python_env
+    code = ('import sys; '
             'import ansible_collections.labfleet.zoo.plugins.modules.model; '
-            'print(sorted(m for m in sys.modules if m == "ansible.module_utils.urls" or m.startswith("ssl")))'
-            % collections)
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+            'print(sorted(m for m in sys.modules if m == "ansible.module_utils.urls" or m.startswith("ssl")))')
+    out = subprocess.run([sys.executable, '-c', code], env=python_env(), capture_output=True, text=True,
+                         check=True).stdout
     assert out.strip() == "['ssl']" or out.strip() == '[]', out
     assert 'ansible.module_utils.urls' not in out

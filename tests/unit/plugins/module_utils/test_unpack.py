@@ -17,10 +17,12 @@ import pytest
 from ansible_collections.labfleet.zoo.plugins.module_utils import _unpack
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull, GunzipReader, UnsafeArchive
 from ansible_collections.labfleet.zoo.tests.support.archives import (
-    ABS_TARGET, D, F, HOSTILE, TOP, info, tar_bytes, tgz_bytes, zoo_members)
+    ABS_TARGET, D, F, HOSTILE, TOP, tar_bytes, tgz_bytes, zoo_members)
 from ansible_collections.labfleet.zoo.tests.support.trees import snapshot_below as snapshot
 
 LABEL = 'archive evil.tar.gz from http://127.0.0.1/evil.tar.gz'
+
+
 def extract_bytes(blob, staging, label=LABEL):
     return _unpack.extract(GunzipReader(io.BytesIO(blob), label), str(staging), label)
 
@@ -96,7 +98,6 @@ def test_synthetic_zoo_archive_manifest_matches_files(area, archives):
 
 
 # ---------------------------------------------------------------- hostile archives
-
 
 
 @pytest.mark.parametrize('case', sorted(HOSTILE), ids=sorted(HOSTILE))

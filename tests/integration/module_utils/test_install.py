@@ -1,4 +1,5 @@
-"""_install: the install state machine against a real local HTTP server, real files and a real tmpfs."""
+"""_install: the install state machine against a real local HTTP server (tests/integration/module_utils/conftest.py),
+real files and a real tmpfs."""
 
 from __future__ import annotations
 
@@ -12,21 +13,20 @@ import subprocess
 import tarfile
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from synthetic_zoo import archive_info, build_archive
-from zoo_server import ZooServer, reset, short, stall, status
-
-from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _install, _manifest
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _manifest
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import WORK, Installer, observe
 from ansible_collections.labfleet.zoo.plugins.module_utils._request import Request, from_params
 from ansible_collections.labfleet.zoo.plugins.module_utils._unpack import DiskFull
 from ansible_collections.labfleet.zoo.plugins.module_utils._vocabulary import ATTRIBUTES, UNCHANGED
+from ansible_collections.labfleet.zoo.tests.support.repo import python_env
+from ansible_collections.labfleet.zoo.tests.support.trees import work_entries
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer, reset, short, stall, status
 
-REPO = Path(__file__).resolve().parents[4]
 KEY = 'small_model'
 FILE = KEY + '.tar.gz'
 OTHER = 'other_model'
@@ -68,11 +68,6 @@ def tree_state(folder):
             with open(path, 'rb') as fh:
                 out[os.path.relpath(path, str(folder))] = hashlib.sha256(fh.read()).hexdigest()
     return out
-
-
-def work_entries(dest):
-    work = Path(dest) / WORK
-    return sorted(e for e in os.listdir(str(work)) if not e.endswith('.lock')) if work.is_dir() else []
 
 
 @pytest.fixture(scope='session')
@@ -459,18 +454,14 @@ def test_disk_full_unknown_size_fails_cleanly(tmp_path, tmpfs):
 
 # ---------------------------------------------------------------- concurrency
 
-# The folder holding ansible_collections/ as this test imported it (the checkout's collections/ or ansible-test's copy).
-COLLECTIONS_ROOT = str(Path(os.path.abspath(_install.__file__)).parents[5])
-
 SNIPPET = r'''
 import json, sys, time
-sys.path[:0] = [sys.argv[1]]
 from ansible_collections.labfleet.zoo.plugins.module_utils._install import Installer
 from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_params
-go = float(sys.argv[4])
+go = float(sys.argv[3])
 while time.time() < go:
     time.sleep(0.005)
-spec = from_params(dict(url=sys.argv[2], dest=sys.argv[3], timeout=10, retries=3))
+spec = from_params(dict(url=sys.argv[1], dest=sys.argv[2], timeout=10, retries=3))
 print(json.dumps(Installer(spec).present()))
 '''
 
@@ -481,7 +472,7 @@ def test_four_concurrent_installs_one_download(server, archives, dest):
     # Slow the one download down so that the others really wait on the lock meanwhile.
     server.plan(FILE, [stall(100 * 1000, 1.5)])
     go = time.time() + 1.0
-    procs = [subprocess.Popen([sys.executable, '-c', SNIPPET, COLLECTIONS_ROOT, url, str(dest), repr(go)],
+    procs = [subprocess.Popen([sys.executable, '-c', SNIPPET, url, str(dest), repr(go)], env=python_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
              for _proc in range(4)]
     results = []

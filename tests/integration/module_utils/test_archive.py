@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from synthetic_zoo import build_archive
-from zoo_server import ZooServer, reset
+from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import build_archive
+from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer, reset
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._archive import Keeper
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError

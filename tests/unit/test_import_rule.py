@@ -5,6 +5,7 @@ tests/support, never another test module, and edit no sys.path; unit tests start
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,11 @@ SERVERS = ('http.server', 'socketserver', PREFIX + 'tools.fixtures.zoo_server', 
 
 def python_files(top):
     return sorted(p for p in (ROOT / top).rglob('*.py') if not str(p.relative_to(ROOT)).startswith(SKIP))
+
+
+# Bare names of the checkout's own files: importing one of them works only through a sys.path edit.
+OWN_STEMS = frozenset(p.stem for top in ('tools', 'tests') for p in python_files(top)) - {'__init__', 'conftest'} \
+    - frozenset(getattr(sys, 'stdlib_module_names', ()))
 
 
 def imports(path):
@@ -37,10 +43,6 @@ def imports(path):
             out.append(base)
             out.extend(base + '.' + alias.name for alias in node.names)
     return out
-
-
-# Bare names of the checkout's own files: importing one of them works only through a sys.path edit.
-OWN_STEMS = frozenset(p.stem for top in ('tools', 'tests') for p in (ROOT / top).rglob('*.py')) - {'__init__', 'conftest'}
 
 
 def bare_own(names):

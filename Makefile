@@ -11,7 +11,7 @@ COLLECTION_LINK = collections/ansible_collections/labfleet/zoo
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo provision bench clean
+.PHONY: help venv test demo provision bench bench-lab clean
 
 help: ## list the targets
 	@echo 'labfleet.zoo targets (VENV=$(VENV)):'
@@ -48,6 +48,9 @@ provision: venv ## provision THIS machine as a student PC (needs download.tensor
 
 bench: venv ## benchmark labfleet.zoo.model against curl|tar and get_url+unarchive
 	$(PY) tools/dev/bench_install.py
+
+bench-lab: venv ## a lab rerun over real SSH (8 and 30 hosts) against a ping play; needs root (ARGS='--help')
+	PYTHONPATH=collections $(PY) -m ansible_collections.labfleet.zoo.tests.bench.bench_lab $(ARGS)
 
 clean: ## remove build outputs, caches and the demo folder (keeps the venv)
 	rm -rf build dist tests/output .pytest_cache .cache labfleet-zoo-*.tar.gz

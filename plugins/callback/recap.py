@@ -11,7 +11,8 @@ type: aggregate
 short_description: Per-host recap of labfleet.zoo.model at the end of a play run
 version_added: 0.1.0
 description:
-  - Collects the results of every M(labfleet.zoo.model) task and, when the playbook ends, prints one compact table
+  - Collects the results of every M(labfleet.zoo.model) task (and the models of every M(labfleet.zoo.workspace)
+    task) and, when the playbook ends, prints one compact table
     under the usual PLAY RECAP, one line per host, with how many models were V(installed), V(repaired),
     V(attributes) (intact, only their owner, group or mode restored), V(unchanged) (already fine; with
     O(labfleet.zoo.model#module:state=absent), nothing to remove), V(removed), how many V(failed) (a failed loop item
@@ -42,6 +43,8 @@ from ansible_collections.labfleet.zoo.plugins.module_utils import _vocabulary as
 from ansible_collections.labfleet.zoo.plugins.module_utils._catalog import MODELS
 
 MODULES = ('labfleet.zoo.model', 'model')
+# labfleet.zoo.workspace returns one model result per model (and per model removed) in one task.
+WORKSPACE = ('labfleet.zoo.workspace', 'workspace')
 # state=absent with nothing to remove did nothing: it counts as unchanged.
 COUNTED_AS = {words.ABSENT: words.UNCHANGED}
 # The table's count columns: every action of labfleet.zoo.model, then the failed ones.
@@ -119,14 +122,20 @@ class CallbackModule(CallbackBase):
         data = _attr(result, 'result')
         if item is False and isinstance(data.get('results'), list):
             return  # a loop's aggregate result: its items were counted one by one
-        if getattr(task, 'resolved_action', None) not in MODULES and task.action not in MODULES:
+        action = getattr(task, 'resolved_action', None)
+        workspace = action in WORKSPACE or task.action in WORKSPACE
+        if not workspace and action not in MODULES and task.action not in MODULES:
             return
         args = (data.get('invocation') or {}).get('module_args') or {}
         mirrors = args.get('mirrors')
         if mirrors is None:
             mirrors = task.args.get('mirrors') if isinstance(task.args.get('mirrors'), list) else []
-        host = _attr(result, 'host').get_name()
-        self.hosts.setdefault(host, HostRecap()).add(data, mirrors, failed=failed)
+        recap = self.hosts.setdefault(_attr(result, 'host').get_name(), HostRecap())
+        parts = (data.get('models') or []) + (data.get('removed') or []) if workspace else None
+        if parts is None or (not parts and failed):
+            recap.add(data, mirrors, failed=failed)  # a model task, or a workspace that failed before any model
+        for part in parts or ():
+            recap.add(part, mirrors, failed=part.get('action') == words.FAILED)
         self.check_mode = self.check_mode or task.check_mode is True or bool(context.CLIARGS.get('check'))
 
     def v2_runner_on_ok(self, result):

@@ -1,19 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which profile a workstation has, which zoo models it gets, and which ones the whole lab needs: one rule, used by
-the workstation role (each host its own list) and by the mirror role (the union over the lab), so that neither role
-reads the other's files. Documented in workstation_profile.yml, workstation_models.yml and lab_models.yml beside this
-file."""
+"""Which profile a workstation has, which zoo models it gets, and which ones the whole lab needs: one rule
+(module_utils/_lab.py), applied on each workstation by the module labfleet.zoo.workspace and over the lab by the
+mirror role (these filters), so that neither role reads the other's files. Documented in workstation_profile.yml,
+workstation_models.yml and lab_models.yml beside this file."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-# uname -m (ansible_facts.architecture) -> profile. A 32-bit Raspberry Pi OS on a Pi 4/400/5 reports aarch64 (its
-# kernel is 64-bit): still a Pi.
-ARCH_PROFILES = {'x86_64': 'pc', 'amd64': 'pc', 'armv6l': 'pi', 'armv7l': 'pi', 'aarch64': 'pi', 'arm64': 'pi'}
-UNKNOWN = 'unknown'
+from ansible_collections.labfleet.zoo.plugins.module_utils import _lab
 
 # The course's choice for a host that sets none of the variables that choose its models: the defaults of the role
 # labfleet.zoo.workstation. roles/workstation/defaults/main.yml shows the same values to teachers (and ansible-doc);
@@ -27,47 +24,43 @@ SELECTION_DEFAULTS = {
 }
 
 
-def _unique(names):
-    out = []
-    for name in names:
-        if name not in out:
-            out.append(name)
-    return out
+def _rule(function):
+    """A rule of module_utils/_lab.py as a filter: its ValueError becomes the filter's error."""
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ValueError as e:
+            raise AnsibleFilterError(str(e))
+    wrapped.__name__, wrapped.__doc__ = function.__name__, function.__doc__
+    return wrapped
 
 
-def _names(value, what):
-    if value is None:
-        return []
-    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
-        raise AnsibleFilterError('%s must be a list of model names, got %r' % (what, value))
-    return list(value)
+workstation_profile = _rule(_lab.workstation_profile)
+workstation_models = _rule(_lab.workstation_models)
 
 
-def workstation_profile(architecture, profile='auto'):
-    """``profile`` unless it is ``auto``; else the profile of ``architecture`` (``unknown`` when it has none)."""
-    if profile != 'auto':
-        return profile
-    return ARCH_PROFILES.get(architecture, UNKNOWN)
+def pi_runtime(userspace_bits):
+    """The TensorFlow Lite runtime of a Pi whose userland has ``userspace_bits`` (``unknown`` when none fits)."""
+    try:
+        return _lab.PI_RUNTIMES.get(int(userspace_bits), _lab.UNKNOWN)
+    except (TypeError, ValueError):
+        return _lab.UNKNOWN
 
 
-def workstation_models(profile, pc=None, pi=None, models=None, extra=None):
-    """The catalog names of one workstation, in order: ``models`` if not empty, else the profile's list; plus
-    ``extra``. A profile that is not known (None, ``unknown``) counts with both profiles' lists."""
-    base = _names(models, 'workstation_models')
-    if not base:
-        by_profile = {'pc': _names(pc, 'workstation_models_pc'), 'pi': _names(pi, 'workstation_models_pi')}
-        base = by_profile.get(profile, by_profile['pc'] + by_profile['pi'])
-    return _unique(base + _names(extra, 'workstation_models_extra'))
+# The playbooks' groups of workstations, and the profile their hosts have when the inventory says no more.
+GROUP_PROFILES = {'student_pcs': 'pc', 'raspberry_pis': 'pi'}
 
 
-def lab_models(hosts, hostvars, defaults=None, extra=None):
+def lab_models(hosts, hostvars, defaults=None, extra=None, group_profiles=None):
     """[{key, hosts}] for every model some host of ``hosts`` gets, in first-seen order, plus ``extra``.
 
     Each host's selection variables come from ``hostvars`` (inventory, host_vars, extra vars), else ``defaults``,
     else SELECTION_DEFAULTS (the workstation role's defaults). Profile ``auto`` is decided from the host's
-    ``ansible_facts.architecture`` as the workstation role decides it; a host whose facts are unknown counts with both
-    profiles' lists.
+    ``ansible_facts.architecture`` as the workstation decides it when facts are known; else from the host's groups
+    (``group_profiles``, GROUP_PROFILES by default), so that no host is contacted for its facts; a host that is in
+    none of them (or in groups of both profiles) counts with both profiles' lists.
     """
+    by_group = GROUP_PROFILES if group_profiles is None else group_profiles
     found = {}
     for host in hosts:
         variables = hostvars[host]
@@ -78,13 +71,17 @@ def lab_models(hosts, hostvars, defaults=None, extra=None):
                     return source[name]
             return SELECTION_DEFAULTS[name]
 
-        facts = variables['ansible_facts'] if 'ansible_facts' in variables else {}
-        profile = workstation_profile((facts or {}).get('architecture'), get('workstation_profile'))
+        facts = (variables['ansible_facts'] if 'ansible_facts' in variables else {}) or {}
+        profile = workstation_profile(facts.get('architecture'), get('workstation_profile'))
+        if 'architecture' not in facts and profile == _lab.UNKNOWN:
+            hinted = set(by_group[g] for g in (variables['group_names'] if 'group_names' in variables else ())
+                         if g in by_group)
+            profile = hinted.pop() if len(hinted) == 1 else _lab.UNKNOWN
         chosen = workstation_models(profile, pc=get('workstation_models_pc'), pi=get('workstation_models_pi'),
                                     models=get('workstation_models'), extra=get('workstation_models_extra'))
         for key in chosen:
             found.setdefault(key, []).append(host)
-    for key in _names(extra, 'extra'):
+    for key in _rule(_lab.model_names)(extra, 'extra'):
         found.setdefault(key, [])
     return [{'key': key, 'hosts': found_hosts} for key, found_hosts in found.items()]
 
@@ -93,4 +90,4 @@ class FilterModule(object):
 
     def filters(self):
         return {'workstation_profile': workstation_profile, 'workstation_models': workstation_models,
-                'lab_models': lab_models}
+                'lab_models': lab_models, 'pi_runtime': pi_runtime}

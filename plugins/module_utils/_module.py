@@ -13,7 +13,8 @@ Invariants:
   as ``cannot <what the module was doing>: <reason> (<file>)`` (``_fs.os_error``), never a traceback. Anything else
   is a bug and is left to Ansible's own report.
 - The passwords written in the task's URLs are no_log values before any work starts.
-- The result's ``diff`` is returned only when the task runs with diff; warnings are given in order.
+- The result's ``diff`` is returned only when the task runs with diff; warnings are given in order. A result with
+  ``failed`` (parts failed after others were done) ends the task as failed, with its ``msg`` and every part.
 - Imports nothing a no-op rerun of labfleet.zoo.model does not already load (``_fetch`` only when URLs are given).
 """
 
@@ -48,4 +49,6 @@ def run(module, work, doing, urls=()):
             module.warn(warning)
         if not module._diff:
             result.pop('diff', None)
+        if result.get('failed'):  # a module whose parts failed after others were done: their results go along
+            module.fail_json(**result)
         module.exit_json(**result)

@@ -65,6 +65,20 @@ def download_rules():
     )
 
 
+def training_keys_argument_spec():
+    """The course's training keys of a pipeline.config (documented by the ``labfleet.zoo._training_keys`` fragment),
+    all optional: unset leaves the model's own value."""
+    return dict(
+        batch_size=dict(type='int'),
+        num_steps=dict(type='int'),
+        fine_tune_checkpoint_type=dict(type='str'),
+        use_bfloat16=dict(type='bool'),
+        max_number_of_boxes=dict(type='int'),
+        max_detections_per_class=dict(type='int'),
+        max_total_detections=dict(type='int'),
+    )
+
+
 def file_attributes_argument_spec():
     """owner, group and mode of what a module writes (each module documents what they apply to)."""
     return dict(

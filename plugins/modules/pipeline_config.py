@@ -45,23 +45,11 @@ options:
   num_classes:
     description: C(num_classes) of the model section (C(model.ssd), C(model.faster_rcnn), ...).
     type: int
-  batch_size:
-    description: C(train_config.batch_size) (not C(eval_config.batch_size)).
-    type: int
-  num_steps:
-    description: C(train_config.num_steps).
-    type: int
   fine_tune_checkpoint:
     description:
       - C(train_config.fine_tune_checkpoint), the checkpoint prefix, for example
         V(pre_trained/<model>/checkpoint/ckpt-0) (never the C(.index) file).
     type: str
-  fine_tune_checkpoint_type:
-    description: C(train_config.fine_tune_checkpoint_type); V(detection) to fine-tune a whole detector.
-    type: str
-  use_bfloat16:
-    description: C(train_config.use_bfloat16); V(false) everywhere but on TPUs.
-    type: bool
   label_map_path:
     description: C(label_map_path) in both C(train_input_reader) and C(eval_input_reader).
     type: str
@@ -71,15 +59,6 @@ options:
   eval_input_path:
     description: C(eval_input_reader.tf_record_input_reader.input_path).
     type: str
-  max_number_of_boxes:
-    description: C(train_config.max_number_of_boxes).
-    type: int
-  max_detections_per_class:
-    description: C(max_detections_per_class) of the model's C(batch_non_max_suppression) section.
-    type: int
-  max_total_detections:
-    description: C(max_total_detections) of the model's C(batch_non_max_suppression) section.
-    type: int
   owner:
     description: Owner (name or uid) of O(dest).
     type: str
@@ -102,6 +81,7 @@ seealso:
     link: https://github.com/tensorflow/models/blob/master/research/object_detection/g3doc/configuring_jobs.md
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - labfleet.zoo._training_keys
   - labfleet.zoo._attributes
   - labfleet.zoo._attributes.idempotent
 attributes:
@@ -168,7 +148,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _pipeline_config
 from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
-from ansible_collections.labfleet.zoo.plugins.module_utils._options import file_attributes_argument_spec
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import (file_attributes_argument_spec,
+                                                                           training_keys_argument_spec)
 
 
 def main():
@@ -178,18 +159,11 @@ def main():
             dest=dict(type='path', required=True),
             enforce=dict(type='bool', default=False),
             num_classes=dict(type='int'),
-            batch_size=dict(type='int'),
-            num_steps=dict(type='int'),
             fine_tune_checkpoint=dict(type='str'),
-            fine_tune_checkpoint_type=dict(type='str'),
-            use_bfloat16=dict(type='bool'),
             label_map_path=dict(type='str'),
             train_input_path=dict(type='str'),
             eval_input_path=dict(type='str'),
-            max_number_of_boxes=dict(type='int'),
-            max_detections_per_class=dict(type='int'),
-            max_total_detections=dict(type='int'),
-            **file_attributes_argument_spec()
+            **dict(training_keys_argument_spec(), **file_attributes_argument_spec())
         ),
         supports_check_mode=True,
     )

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.labfleet.zoo.plugins.module_utils._pipeline_config import PipelineConfig
 from ansible_collections.labfleet.zoo.tests.support.fleet import PC_EXTRA, PCS, PI_CHOICE, PIS, record_timing
 from ansible_collections.labfleet.zoo.tests.support.repo import OUTPUT, PC_MODEL, PI_MODEL
+from ansible_collections.labfleet.zoo.tests.support.runner import WORKSPACE_TASK
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
 
@@ -33,7 +34,7 @@ def test_check_on_the_fresh_fleet_reports_changes_and_writes_nothing(provisioned
     assert provisioned.after_check == provisioned.before == dict((host, {}) for host in fleet.hosts)
     assert provisioned.requests_during_check == 0
     # --diff tells what the pipeline.config would be made from, without content it cannot know yet.
-    results = check.results(PCS[1], 'Write the pipeline.config of each project and model')
+    results = check.part(PCS[1], 'pipeline_configs')
     assert [res['action'] for res in results] == ['created']
 
 
@@ -107,7 +108,7 @@ def test_reprovision_with_limit_repairs_one_host_only(provisioned, fleet):
     assert run.rc == 0, run.describe()
     assert sorted(run.stats) == [broken]
     assert run.stats[broken]['changed'] >= 1
-    assert [res['action'] for res in run.results(broken, 'Install the pre-trained models')] == ['repaired']
+    assert [res['action'] for res in run.part(broken, 'models')] == ['repaired']
     assert victim.read_bytes() == good
     assert others == dict((host, fleet.snapshot(host)) for host in fleet.hosts if host != broken)
     again = fleet.provision()
@@ -132,8 +133,8 @@ def test_student_files_survive_a_forced_reinstall(provisioned, fleet):
         os.chown(str(root / rel), entry.pw_uid, entry.pw_gid)
     run = fleet.provision('--limit', host, '-e', 'workstation_force=true')
     assert run.rc == 0, run.describe()
-    assert [res['action'] for res in run.results(host, 'Install the pre-trained models')] == ['installed']
-    assert [res['action'] for res in run.results(host, 'Write the pipeline.config of each project and model')] == \
+    assert [res['action'] for res in run.part(host, 'models')] == ['installed']
+    assert [res['action'] for res in run.part(host, 'pipeline_configs')] == \
         ['kept']
     for rel, data in student.items():
         assert (root / rel).read_bytes() == data, rel
@@ -150,7 +151,7 @@ def test_pi_given_a_model_without_tflite_fails_when_asked(provisioned, fleet):
     run = fleet.provision('--limit', PIS[0], '--check', '-e', '{"workstation_models_extra": ["%s"],'
                           ' "workstation_pi_non_tflite": "fail"}' % PC_MODEL)
     assert run.rc != 0
-    failed = [res for res in run.results(PIS[0], 'cannot become .tflite') if res.get('failed')]
+    failed = [res for res in run.results(PIS[0], WORKSPACE_TASK) if res.get('failed')]
     assert failed and 'cannot be converted to .tflite' in failed[0]['msg']
     warned = fleet.provision('--limit', PIS[0], '--check', '-e', '{"workstation_models_extra": ["%s"]}' % PC_MODEL)
     assert warned.rc == 0, warned.describe()

@@ -18,13 +18,14 @@ import requests
 from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, MODELS, record_timing
 from ansible_collections.labfleet.zoo.tests.support.mirror import PCS, PIS, TEACHER
 from ansible_collections.labfleet.zoo.tests.support.repo import OUTPUT, PC_MODEL, PI_MODEL, REPO
+from ansible_collections.labfleet.zoo.tests.support.runner import WORKSPACE_TASK
 from ansible_collections.labfleet.zoo.tests.support.trees import digest
 from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import build_archive
 
 pytestmark = [pytest.mark.ssh, pytest.mark.nginx, pytest.mark.slow]
 
 TOOLS = REPO / 'tools' / 'teacher'
-INSTALL = 'Install the pre-trained models'
+INSTALL = WORKSPACE_TASK
 DOWNLOAD = 'Download each archive once from upstream, verified against the lock'
 
 
@@ -41,7 +42,7 @@ class Lab(object):
         return run
 
     def installs(self, run, host):
-        return run.results(host, INSTALL)
+        return run.part(host, 'models')
 
     def archive_path(self, key):
         return self.fleet.mirror_root / (key + '.tar.gz')
@@ -79,11 +80,11 @@ def test_every_workstation_installed_from_the_mirror(lab):
     first = lab.runs['first']
     for host in PCS + PIS:
         results = lab.installs(first, host)
-        assert sorted(r['item']['key'] for r in results) == sorted(lab.fleet.expected_models(host)), host
+        assert sorted(r['key'] for r in results) == sorted(lab.fleet.expected_models(host)), host
         for res in results:
             assert res['action'] == 'installed', (host, res)
-            assert res['source'] == '%s/%s.tar.gz' % (lab.fleet.nginx.url, res['item']['key']), (host, res)
-            assert res['invocation']['module_args']['checksum'] == 'sha256:' + lab.fleet.lock()[res['item']['key']]['sha256']
+            assert res['source'] == '%s/%s.tar.gz' % (lab.fleet.nginx.url, res['key']), (host, res)
+            assert res['checksum'] == 'sha256:' + lab.fleet.lock()[res['key']]['sha256']
 
 
 def test_nginx_serves_only_the_archives_with_ranges(lab):
@@ -146,7 +147,7 @@ def test_mirror_down_workstations_fall_back_to_upstream(lab):
         assert run.rc == 0 and not run.problems(), run.describe()
         for host in hosts:
             (res,) = lab.installs(run, host)
-            key = res['item']['key']
+            key = res['key']
             assert res['action'] == 'installed' and res['source'] == lab.upstream.url_for(key + '.tar.gz'), res
             assert res['failed_sources'] and lab.fleet.nginx.url in res['failed_sources'][0]
             # ...and the run says so: a warning per fallback.

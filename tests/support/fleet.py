@@ -132,6 +132,7 @@ class Fleet(object):
         self._lock = None
         self.inventory = self.dir / 'inventory'
         self.key = self.dir / 'id_ed25519'
+        self.forks = 10        # the tests' 6 hosts at once; None = ansible.cfg's (30, the lab's whole wave)
 
     @classmethod
     def lab(cls, workdir, mirror_url, pcs=PCS, pis=PIS, lock=LOCK):
@@ -273,8 +274,9 @@ class Fleet(object):
     # -- running the README's command -------------------------------------------------------------------------------
 
     def env(self, json_output=True):
-        return runner.env('test_json' if json_output else 'default', ANSIBLE_FORKS='10',
-                          ANSIBLE_SSH_CONTROL_PATH_DIR=str(self.dir / 'cp'), ANSIBLE_LOCAL_TEMP=str(self.dir / 'tmp'))
+        forks = {} if self.forks is None else {'ANSIBLE_FORKS': str(self.forks)}
+        return runner.env('test_json' if json_output else 'default', ANSIBLE_SSH_CONTROL_PATH_DIR=str(self.dir / 'cp'),
+                          ANSIBLE_LOCAL_TEMP=str(self.dir / 'tmp'), **forks)
 
     def provision(self, *args, playbook=None, json_output=True, timeout=900):
         """``python tools/teacher/provision.py [playbook] -i <fleet inventory> args...``; returns a ``runner.Run``."""

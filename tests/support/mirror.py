@@ -19,10 +19,12 @@ LAB_WIRING = ('lab_mirror_host', 'lab_mirror_url', 'workstation_mirrors', 'works
 
 
 class MirrorFleet(Fleet):
-    """The fleet with its own users, a ``teachers`` group (this machine) and the lab inventory's wiring."""
+    """The fleet with its own users (the course's lab of ``lm*`` users unless told), a ``teachers`` group (this machine)
+    and the lab inventory's wiring."""
 
-    def __init__(self, workdir, upstream_url, nginx_port):
-        super(MirrorFleet, self).__init__(workdir, None, PCS, PIS, LOCK, lab_host_vars(PCS, PIS))
+    def __init__(self, workdir, upstream_url, nginx_port, pcs=PCS, pis=PIS, lock=LOCK, host_vars=None):
+        host_vars = lab_host_vars(pcs, pis) if host_vars is None else host_vars
+        super(MirrorFleet, self).__init__(workdir, None, pcs, pis, lock, host_vars)
         self.upstream_url = upstream_url
         self.nginx_port = nginx_port
         self.nginx = None

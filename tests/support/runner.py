@@ -25,6 +25,9 @@ CALLBACKS = REPO / 'tests' / 'callback_plugins'
 _RECAP_LINE = re.compile(r'^(\S+)\s*:\s*((?:[a-z_]+=\d+\s*)+)$')   # host : ok=2 changed=0 ... of the PLAY RECAP
 LOCAL = 'localhost,'    # the inventory of one host, this machine, over the local connection with this Python
 
+# The workstation role's task that runs on the host (roles/workstation/tasks/main.yml): labfleet.zoo.workspace.
+WORKSPACE_TASK = 'Provision the workspace'
+
 
 def env(stdout_callback='test_json', **extra):
     """The environment of every Ansible run of the tests: the checkout's ansible.cfg, ``stdout_callback`` (also for
@@ -188,6 +191,11 @@ class Run(object):
     def results(self, host, task_suffix):
         """The results (one per loop item) of tasks whose name ends with ``task_suffix`` on ``host``."""
         return [one for res in self._host_results(host, task_suffix) for one in res.get('results', [res])]
+
+    def part(self, host, name):
+        """The entries of part ``name`` (models, pipeline_configs, label_maps, folders, removed) that the workstation
+        role's one task on the host, labfleet.zoo.workspace, returned on ``host``."""
+        return [one for res in self._host_results(host, WORKSPACE_TASK) for one in res.get(name) or ()]
 
     def warnings(self, host, task_suffix):
         """The warnings those tasks gave on ``host`` (the json callback keeps them on the task's result)."""

@@ -7,8 +7,8 @@
     python tools/teacher/fleet_bytes.py run.json [more-runs.json ...]
 
 Reads the JSON log of one or more runs (the ``ansible.posix.json`` stdout callback's format, which the test suite's
-``test_json`` callback shares) and the results of ``labfleet.zoo.model`` (workstations) and ``labfleet.zoo.archive``
-(the mirror) in it. A download whose ``source`` is not one of the task's ``mirrors`` came from upstream. The naive
+``test_json`` callback shares) and the results of ``labfleet.zoo.workspace`` and ``labfleet.zoo.model``
+(workstations) and ``labfleet.zoo.archive`` (the mirror) in it. A download whose ``source`` is not one of the task's ``mirrors`` came from upstream. The naive
 figure is what the same workstations would have pulled from upstream without a mirror: the archive size once per
 workstation that downloaded it. A download that fell back from a failing mirror counts its whole archive as upstream.
 """
@@ -23,21 +23,25 @@ import sys
 
 
 def _results(document):
-    """(host, result) of every task result in a run log, loop items flattened."""
+    """(host, result, module args) of every task result in a run log: loop items flattened, and each model of a
+    labfleet.zoo.workspace result (the workstation role's one task) with that task's arguments."""
     for play in document.get('plays', ()):
         for task in play.get('tasks', ()):
             for host, result in task.get('hosts', {}).items():
                 for item in result.get('results', [result]):
-                    yield host, item
+                    args = (item.get('invocation') or {}).get('module_args') or {}
+                    for model in item.get('models') or ():
+                        yield host, model, args
+                    yield host, item, args
 
 
-def _download(result):
+def _download(result, args):
     """(kind, model, size, bytes, from_upstream) of a labfleet.zoo model/archive result, else None."""
     if not isinstance(result, dict) or 'bytes_downloaded' not in result or result.get('failed'):
         return None
-    args = (result.get('invocation') or {}).get('module_args') or {}
     item = result.get('item')
-    model = item.get('key') if isinstance(item, dict) and item.get('key') else args.get('name')
+    model = result.get('key') or (item.get('key') if isinstance(item, dict) and item.get('key') else None)
+    model = model or args.get('name')
     if not model:
         return None
     kind = 'mirror' if 'size' in result and 'files' not in result else 'workstation'
@@ -55,8 +59,8 @@ def tally(documents):
     """{model: counters} over the runs: size, workstations that downloaded, bytes from upstream and from mirrors."""
     table = collections.OrderedDict()
     for document in documents:
-        for _host, result in _results(document):
-            found = _download(result)
+        for _host, result, args in _results(document):
+            found = _download(result, args)
             if not found:
                 continue
             kind, model, size, received, upstream = found

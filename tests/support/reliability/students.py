@@ -9,6 +9,7 @@ from pathlib import Path
 from ansible_collections.labfleet.zoo.tests.support import runner
 from ansible_collections.labfleet.zoo.tests.support.reliability.common import MiB, Outcome, verify
 from ansible_collections.labfleet.zoo.tests.support.repo import PC_MODEL, REPO
+from ansible_collections.labfleet.zoo.tests.support.runner import WORKSPACE_TASK
 from ansible_collections.labfleet.zoo.tests.support.trees import files_state
 from ansible_collections.labfleet.zoo.tools.fixtures.synthetic_zoo import archive_info, build_archive
 from ansible_collections.labfleet.zoo.tools.fixtures.zoo_server import ZooServer
@@ -44,8 +45,7 @@ def _plant_student_files(ws, rng, model):
 
 
 def _model_results(tasks):
-    return [r for name, res in tasks if name.endswith('Install the pre-trained models')
-            for r in res.get('results', [])]
+    return [r for name, res in tasks if name.endswith(WORKSPACE_TASK) for r in res.get('models', [])]
 
 
 def student_data(work, seed, quick=False):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.labfleet.zoo.plugins.filter.lab_models import ARCH_PROFILES, SELECTION_DEFAULTS
+from ansible_collections.labfleet.zoo.plugins.filter.lab_models import SELECTION_DEFAULTS
+from ansible_collections.labfleet.zoo.plugins.module_utils._lab import ARCH_PROFILES
 
 REPO = Path(__file__).resolve().parents[3]
 WORKSTATION_DEFAULTS = yaml.safe_load((REPO / 'roles' / 'workstation' / 'defaults' / 'main.yml').read_text())

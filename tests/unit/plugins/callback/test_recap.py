@@ -109,3 +109,21 @@ def test_every_action_lands_in_its_column(action, column):
     recap = CallbackModule()
     recap.v2_runner_item_on_ok(event('pc01', task(), {'action': action}))
     assert counts(recap, 'pc01') == {column: 1}
+
+
+def test_a_workspace_task_counts_each_of_its_models():
+    """labfleet.zoo.workspace (the workstation role's one task) returns its models in one result."""
+    recap = CallbackModule()
+    workspace = task('labfleet.zoo.workspace', mirrors=['http://t:80/zoo'])
+    recap.v2_runner_on_ok(event('pc01', workspace, {'changed': True, 'models': [
+        {'key': 'a', 'action': 'installed', 'bytes_downloaded': 2048, 'source': 'http://t:80/zoo/a.tar.gz'},
+        {'key': 'b', 'action': 'unchanged', 'bytes_downloaded': 0}], 'removed': [{'key': 'c', 'action': 'removed'}]}))
+    recap.v2_runner_on_failed(event('pc02', workspace, {'failed': True, 'msg': 'b: checksum mismatch', 'models': [
+        {'key': 'a', 'action': 'unchanged'}, {'key': 'b', 'action': 'failed', 'failed': True}]}))
+    recap.v2_runner_on_failed(event('pi01', workspace, {'failed': True, 'msg': 'no profile for riscv64'}))
+    recap.v2_runner_on_ok(event('pi02', workspace, {'changed': False, 'models': []}))
+    assert counts(recap, 'pc01') == {'installed': 1, 'unchanged': 1, 'removed': 1}
+    assert recap.hosts['pc01'].origin() == 'mirror t:80'
+    assert counts(recap, 'pc02') == {'unchanged': 1, 'failed': 1}
+    assert counts(recap, 'pi01') == {'failed': 1}
+    assert counts(recap, 'pi02') == {}

@@ -15,7 +15,7 @@ from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _options, _vocabulary
 
-MODULES = ('model', 'archive', 'model_info', 'pipeline_config')
+MODULES = ('model', 'archive', 'model_info', 'pipeline_config', 'workspace')
 # Fields of an argument spec entry that DOCUMENTATION states, with their defaults when left out.
 FIELDS = (('type', 'str'), ('default', None), ('choices', None), ('elements', None), ('required', False))
 # Options whose values are secrets: no_log in the spec (DOCUMENTATION has no no_log field to compare).

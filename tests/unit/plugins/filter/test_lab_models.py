@@ -62,6 +62,20 @@ def test_lab_models_host_without_facts_counts_with_both_profiles():
         {'key': 'frcnn', 'hosts': ['new']}, {'key': 'ssd320', 'hosts': ['new']}]
 
 
+def test_lab_models_host_without_facts_takes_the_profile_of_its_group():
+    """The mirror contacts no workstation: the inventory's group tells the profile; facts, when known, win."""
+    hostvars = {'pc01': {'group_names': ['student_pcs']}, 'pi01': {'group_names': ['raspberry_pis', 'room_b']},
+                'odd': {'group_names': ['raspberry_pis'], 'ansible_facts': {'architecture': 'x86_64'}},
+                'both': {'group_names': ['student_pcs', 'raspberry_pis']}}
+    assert lab_models(['pc01', 'pi01'], hostvars, DEFAULTS) == [
+        {'key': 'frcnn', 'hosts': ['pc01']}, {'key': 'ssd320', 'hosts': ['pi01']}]
+    assert lab_models(['odd'], hostvars, DEFAULTS) == [{'key': 'frcnn', 'hosts': ['odd']}]
+    assert lab_models(['both'], hostvars, DEFAULTS) == [
+        {'key': 'frcnn', 'hosts': ['both']}, {'key': 'ssd320', 'hosts': ['both']}]
+    assert lab_models(['pi01'], hostvars, DEFAULTS, group_profiles={}) == [
+        {'key': 'frcnn', 'hosts': ['pi01']}, {'key': 'ssd320', 'hosts': ['pi01']}]
+
+
 def test_lab_models_without_defaults_uses_the_workstation_roles():
     """The mirror passes no defaults: a host that sets nothing gets the course's model of its profile."""
     hostvars = {'pc01': {'ansible_facts': {'architecture': 'x86_64'}},

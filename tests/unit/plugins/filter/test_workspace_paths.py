@@ -9,7 +9,8 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labfleet.zoo.plugins.filter.workspace_paths import LAYOUTS, workspace_paths
+from ansible_collections.labfleet.zoo.plugins.filter.workspace_paths import workspace_paths
+from ansible_collections.labfleet.zoo.plugins.module_utils._lab import LAYOUTS
 
 REPO = Path(__file__).resolve().parents[4]
 PROJECTS = [{'name': 'faces_cubes', 'classes': ['one', 'two']}, 'cubes2']

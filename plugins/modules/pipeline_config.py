@@ -148,8 +148,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _pipeline_config
 from ansible_collections.labfleet.zoo.plugins.module_utils._module import file_attrs, run
-from ansible_collections.labfleet.zoo.plugins.module_utils._options import (file_attributes_argument_spec,
-                                                                           training_keys_argument_spec)
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import file_attributes_argument_spec
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import training_keys_argument_spec
 
 
 def main():

@@ -156,7 +156,6 @@ notes:
 seealso:
   - module: labfleet.zoo.model
   - module: labfleet.zoo.pipeline_config
-  - role: labfleet.zoo.workstation
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - labfleet.zoo._training_keys
@@ -283,8 +282,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _workspace
 from ansible_collections.labfleet.zoo.plugins.module_utils._module import run
-from ansible_collections.labfleet.zoo.plugins.module_utils._options import (download_argument_spec,
-                                                                           training_keys_argument_spec)
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import download_argument_spec
+from ansible_collections.labfleet.zoo.plugins.module_utils._options import training_keys_argument_spec
 
 MODEL_LISTS = ('models_pc', 'models_pi', 'models', 'models_extra')
 

@@ -132,7 +132,7 @@ def bench_mirror(n, size):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', default='8,30', help='lab sizes, comma-separated (default 8,30)')
     parser.add_argument('--rounds', type=int, default=5, help='interleaved ping/no-op pairs per size (default 5)')
     parser.add_argument('--big-mb', type=int, default=212, help="the repaired host's extra model, in MB (212)")
@@ -168,8 +168,8 @@ def machine():
 def print_report(report):
     print('\nbench_lab on %(cpus)s CPUs, kernel %(kernel)s (medians; ratios against the same run\'s ping)'
           % report['machine'])
-    print('%-6s %-10s %-10s %-12s %-10s %-16s %-14s' % ('hosts', 'ping s', 'no-op s', 'no-op/ping', 'target',
-                                                     'reprovision 1', 'repro/ping'))
+    header = ('hosts', 'ping s', 'no-op s', 'no-op/ping', 'target', 'reprovision 1', 'repro/ping')
+    print('%-6s %-10s %-10s %-12s %-10s %-16s %-14s' % header)
     for lab in report['labs']:
         verdict = 'PASS' if lab['noop_over_ping'] <= TARGET else 'MISS'
         print('%-6d %-10.2f %-10.2f %-12.2f %-10s %-16.2f %-14.2f' % (

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import os
 import signal
 import socket
-import ssl
 import stat
 import threading
 import time
-import urllib.error
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
@@ -49,6 +46,8 @@ def _urls():
 
 def _transient():
     """Errors worth a retry (socket.timeout and connection resets are OSErrors)."""
+    import http.client  # only when downloading: a no-op rerun does not pay for it
+    import urllib.error  # only when downloading: a no-op rerun does not pay for it
     return (OSError, http.client.HTTPException, urllib.error.URLError, _urls().ConnectionError)
 
 
@@ -229,6 +228,7 @@ class HttpStream(HashingStream):
 
     def _follow(self, headers):
         """Open ``self._location``, following at most MAX_REDIRECTS redirects to http(s) URLs."""
+        import urllib.error  # only when downloading: a no-op rerun does not pay for it
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 return self._open(self._location, headers)
@@ -244,6 +244,7 @@ class HttpStream(HashingStream):
 
     def _request(self):
         """One GET from ``self.offset``; retried here until it answers or retries run out."""
+        import urllib.error  # only when downloading: a no-op rerun does not pay for it
         while True:
             headers = {}
             if self.offset:
@@ -312,6 +313,7 @@ class HttpStream(HashingStream):
         return 'too slow: %d bytes in %.0f seconds (at least %d expected)' % (got, spent, LOW_WATER)
 
     def _read(self, n):
+        import http.client  # only when downloading: a no-op rerun does not pay for it
         if self._slow_window:
             why, self._slow_window = self._slow_window, None
             self._resume(why)
@@ -348,6 +350,7 @@ def _why(error):
 
 def _unreachable(error):
     """Refused connections, unknown hosts and TLS failures: retrying the same source will not help."""
+    import ssl  # only when downloading: a no-op rerun does not pay for it
     reason = getattr(error, 'reason', error)
     return isinstance(error, _urls().SSLValidationError) or isinstance(
         reason, (ConnectionRefusedError, socket.gaierror, ssl.SSLError))

@@ -377,11 +377,21 @@ class Run(object):
             folders.close()
             if root_fd is not None:
                 os.close(root_fd)
+        self.result['summary'] = self.summary()
         if self.diff:
             self.result['diff'] = self.diff
         if self.errors:
             self.result.update(failed=True, msg='; '.join(self.errors))
         return self.result, self.warnings
+
+    def summary(self):
+        """What a teacher reads per host: the profile and where it came from, the workspace, each model's action."""
+        r = self.result
+        runtime = ', TFLite runtime %s' % r['pi_runtime'] if r.get('profile') == 'pi' else ''
+        head = 'profile %s (%s, %s-bit userland%s), workspace %s (%s), owner %s' % (
+            r.get('profile'), r.get('architecture'), r.get('userspace_bits'), runtime, r.get('root'), r.get('layout'),
+            r.get('user'))
+        return [head] + ['%s: %s' % (m['key'], m['action']) for m in r.get('models', ())]
 
     def record(self, root_fd, root, attrs):
         """The run record at the workspace root; rewriting it is bookkeeping, never a change."""

@@ -266,6 +266,15 @@ removed:
   returned: success
   type: list
   elements: dict
+summary:
+  description: One line with the profile (and where it came from) and the workspace, then one line per model with
+    its action; what the role shows for each host.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - profile pi (aarch64, 64-bit userland, TFLite runtime ai-edge-litert), workspace /home/eleve/tod_tf2 (capsules), owner eleve
+    - "ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8: unchanged"
 bytes_downloaded:
   description: Bytes received for all the models.
   returned: success

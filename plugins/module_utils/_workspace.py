@@ -38,7 +38,6 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._request import from_
 LABEL_MAP_LIMIT = 1 << 20     # bytes: a bigger label_map.pbtxt is not one this role wrote
 RECORD_MODE = 0o644
 PART_NAMES = {                # the part that failed, in the run record and the failure message
-    'profile': 'Choose the profile and the models',
     'folders': 'Create the workspace tree',
     'models': 'Install the pre-trained models',
     'label_maps': 'Write the label map of each project',

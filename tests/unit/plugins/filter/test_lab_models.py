@@ -7,7 +7,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labfleet.zoo.plugins.filter.lab_models import (SELECTION_DEFAULTS, lab_models,
+from ansible_collections.labfleet.zoo.plugins.filter.lab_models import (SELECTION_DEFAULTS, lab_models, pi_runtime,
                                                                         workstation_models, workstation_profile)
 from ansible_collections.labfleet.zoo.plugins.filter.lock_changes import lock_changes
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
@@ -36,6 +36,13 @@ def test_workstation_profile(architecture, profile, expected):
 ], ids=['pc', 'pi', 'models-replace', 'extra-unique', 'unknown-both', 'unknown-string'])
 def test_workstation_models(profile, models, extra, expected):
     assert workstation_models(profile, pc=['frcnn'], pi=['ssd320'], models=models, extra=extra) == expected
+
+
+@pytest.mark.parametrize('bits, runtime', [(64, 'ai-edge-litert'), ('64', 'ai-edge-litert'), (32, 'tflite-runtime'),
+                                           ('32', 'tflite-runtime'), (16, 'unknown'), (None, 'unknown'), ('', 'unknown')])
+def test_pi_runtime(bits, runtime):
+    """The userland's bits (ansible_facts.userspace_bits, a string in facts) choose the runtime, as on the target."""
+    assert pi_runtime(bits) == runtime
 
 
 def test_workstation_models_rejects_a_string():

@@ -309,6 +309,22 @@ class PipelineConfig(object):
                     edits.append((child.value_start, child.value_end, render(value)))
         return self._apply(edits)
 
+    def replacements(self, path, value):
+        """The value edits that set the scalar ``path`` where it already is in every matching section (none when
+        it already holds ``value``), or None when a section or the key is missing there (``set`` adds it)."""
+        sections = self.sections(tuple(path[:-1]))
+        if not sections:
+            return None
+        edits = []
+        for section in sections:
+            children = section.fields if section is self else section.children
+            matches = [child for child in children if child.name == path[-1] and not child.is_section]
+            if not matches:
+                return None
+            edits.extend((child.value_start, child.value_end, render(value))
+                         for child in matches if not _same(scalar_value(child), value))
+        return edits
+
     def _apply(self, edits):
         if not edits:
             return False
@@ -369,12 +385,25 @@ def settings_from(params):
 
 
 def edit(text, settings, source='pipeline.config'):
-    """Return ``text`` with the managed ``settings`` ([(key, value)]) set in their sections."""
+    """Return ``text`` with the managed ``settings`` ([(key, value)]) set in their sections.
+
+    The values of keys already in place are replaced in one pass (one parse of the result: a zoo model's file has
+    them all, so a rerun parses twice, not once per key); a key or section to add is set after them, one at a time,
+    as ``set`` would: the same text as setting each key in turn."""
     config = PipelineConfig(text, source)
     paths = dict(MANAGED)
+    edits, missing, seen = [], [], set()
     for name, value in settings:
         for path in paths[name]:
-            config.set(path, value)
+            found = None if name in seen else config.replacements(path, value)
+            if found is None:
+                missing.append((path, value))    # to add, or a key given twice (in turn: the last one wins)
+            else:
+                edits.extend(found)
+        seen.add(name)
+    config._apply(edits)
+    for path, value in missing:
+        config.set(path, value)
     return config.text
 
 

@@ -52,6 +52,18 @@ options:
     type: list
     elements: dict
     default: []
+    suboptions:
+      name:
+        description:
+          - The project's folder name, one path component (no C(/), not C(.) or C(..)).
+        type: str
+        required: true
+      classes:
+        description:
+          - The class names, in label id order (id 1 first).
+        type: list
+        elements: str
+        required: true
   profile:
     description:
       - V(auto) chooses from the host's architecture (C(x86_64) is a V(pc); C(armv6l), C(armv7l), C(aarch64) are a
@@ -303,7 +315,9 @@ def main():
         root=dict(type='str', default='~/tod_tf2'),
         user=dict(type='str', default=''),
         layout=dict(type='str', choices=['capsules', 'activity'], default='capsules'),
-        projects=dict(type='list', elements='dict', default=[]),
+        projects=dict(type='list', elements='dict', default=[], options=dict(
+            name=dict(type='str', required=True),
+            classes=dict(type='list', elements='str', required=True))),
         profile=dict(type='str', choices=['auto', 'pc', 'pi'], default='auto'),
         pi_non_tflite=dict(type='str', choices=['warn', 'fail'], default='warn'),
         checksums=dict(type='dict', default={}),

@@ -10,10 +10,10 @@ import re
 import pytest
 import yaml
 
-from ansible.module_utils.testing import patch_module_args
 from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _options, _vocabulary
+from ansible_collections.labfleet.zoo.tests.support.modules import argument_spec_of
 
 MODULES = ('model', 'archive', 'model_info', 'pipeline_config', 'workspace')
 # Fields of an argument spec entry that DOCUMENTATION states, with their defaults when left out.
@@ -29,26 +29,6 @@ def test_hand_written_url_options_equal_ansibles():
 
 def test_url_options_passed_to_open_url_are_the_url_options_but_url_and_force():
     assert set(_options.URL_OPTIONS) == set(_options.url_argument_spec()) - {'url', 'force'}
-
-
-class _Captured(Exception):
-    pass
-
-
-def argument_spec_of(name, monkeypatch):
-    """(argument_spec, other AnsibleModule keyword arguments) that labfleet.zoo.<name>'s main() really passes."""
-    module = importlib.import_module('ansible_collections.labfleet.zoo.plugins.modules.' + name)
-    seen = {}
-
-    def capture(**kwargs):
-        seen.update(kwargs)
-        raise _Captured()
-
-    monkeypatch.setattr(module, 'AnsibleModule', capture)
-    with patch_module_args({}):
-        with pytest.raises(_Captured):
-            module.main()
-    return seen.pop('argument_spec'), seen
 
 
 class _Fragments(object):
@@ -76,15 +56,22 @@ def documentation_of(name):
     return doc
 
 
-@pytest.mark.parametrize('name', MODULES)
-def test_documentation_equals_the_argument_spec(name, monkeypatch):
-    spec, _rules = argument_spec_of(name, monkeypatch)
-    options = documentation_of(name)['options']
-    assert sorted(options) == sorted(spec)
+def assert_documented(where, options, spec):
+    """DOCUMENTATION's ``options`` (sub-options under ``suboptions``) against the spec's (under ``options``)."""
+    assert sorted(options) == sorted(spec), where
     for option in sorted(spec):
         documented = tuple(options[option].get(field, absent) for field, absent in FIELDS)
         wanted = tuple(spec[option].get(field, absent) for field, absent in FIELDS)
-        assert documented == wanted, '%s %s: documented %s, argument spec %s' % (name, option, documented, wanted)
+        assert documented == wanted, '%s %s: documented %s, argument spec %s' % (where, option, documented, wanted)
+        if options[option].get('suboptions') or spec[option].get('options'):
+            assert_documented('%s.%s' % (where, option), options[option].get('suboptions') or {},
+                              spec[option].get('options') or {})
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_documentation_equals_the_argument_spec(name, monkeypatch):
+    spec, _rules = argument_spec_of(name, monkeypatch)
+    assert_documented(name, documentation_of(name)['options'], spec)
     assert set(o for o in spec if spec[o].get('no_log')) == SECRETS & set(spec)
 
 

@@ -27,8 +27,26 @@ ARCH_PROFILES = {'x86_64': 'pc', 'amd64': 'pc', 'armv6l': 'pi', 'armv7l': 'pi', 
 PROFILES = ('pc', 'pi')
 UNKNOWN = 'unknown'
 
-# The TensorFlow Lite runtime a Pi can install, by the bits of its userland (not of its kernel).
-PI_RUNTIMES = {32: 'tflite-runtime', 64: 'ai-edge-litert'}
+# The TensorFlow Lite runtime a Pi's venv gets, by its userland (its bits, not its kernel's; its CPython; its glibc),
+# first match in order. Each line is a wheel on PyPI (checked with pip download --platform ... for each range):
+# - 64-bit: ai-edge-litert, Google's successor of tflite-runtime (manylinux_2_27_aarch64), numpy from pip;
+# - 32-bit: tflite-runtime (no ai-edge-litert for 32-bit ARM); PyPI has no armv7l numpy wheel, so numpy is the
+#   distribution's python3-numpy (1.x) in a venv with the system site packages. No wheel for armv6l (Pi Zero, 1).
+PI_RUNTIME_WHEELS = (
+    {'bits': 64, 'machine': 'aarch64', 'python': ((3, 10), (3, 14)), 'glibc': (2, 27), 'package': 'ai-edge-litert',
+     'version': '2.3.0', 'module': 'ai_edge_litert.interpreter', 'numpy': 'pip'},
+    {'bits': 64, 'machine': 'aarch64', 'python': ((3, 9), (3, 9)), 'glibc': (2, 27), 'package': 'ai-edge-litert',
+     'version': '2.1.0', 'module': 'ai_edge_litert.interpreter', 'numpy': 'pip'},
+    {'bits': 32, 'machine': 'armv7l', 'python': ((3, 9), (3, 11)), 'glibc': (2, 34), 'package': 'tflite-runtime',
+     'version': '2.14.0', 'module': 'tflite_runtime.interpreter', 'numpy': 'system'},
+    {'bits': 32, 'machine': 'armv7l', 'python': ((3, 9), (3, 9)), 'glibc': (2, 17), 'package': 'tflite-runtime',
+     'version': '2.13.0', 'module': 'tflite_runtime.interpreter', 'numpy': 'system'},
+)
+# The runtime's name by the bits of a userland, for what only knows the bits (the summary, the pi_runtime filter).
+PI_RUNTIMES = dict((line['bits'], line['package']) for line in reversed(PI_RUNTIME_WHEELS))
+# What a 32-bit ARM userland reports as its machine: an armv7l Pi, or an aarch64 kernel (Pi 3/4/5) with 32-bit
+# Raspberry Pi OS, whose programs run as armv7l (pip's platform tags say so too).
+ARM_MACHINES = {64: ('aarch64', 'arm64'), 32: ('armv7l', 'armv8l', 'aarch64', 'arm64')}
 
 # The file every real run of the workstation leaves at the workspace root (read by the role's inspect entry point
 # and playbooks/report.yml).
@@ -129,3 +147,46 @@ def label_map(project, classes):
         # A JSON string is a valid text-format string (UTF-8 kept as it is, quotes and controls escaped).
         lines.extend(('item {', '  id: %d' % index, '  name: %s' % json.dumps(str(name), ensure_ascii=False), '}'))
     return '\n'.join(lines) + '\n'
+
+
+def _version(text, what):
+    try:
+        return tuple(int(part) for part in str(text).split('.')[:2])
+    except ValueError:
+        raise ValueError('%s must be a version such as 3.11, got %r' % (what, text))
+
+
+def _shown(version):
+    return '.'.join(str(part) for part in version)
+
+
+def pi_runtime_wheel(machine, bits, python, glibc):
+    """The PI_RUNTIME_WHEELS line a Pi's userland takes: ``machine`` is its uname -m, ``bits`` its userland's
+    pointer size, ``python`` and ``glibc`` versions ('3.11', '2.36'). No wheel fits: ValueError naming the
+    combination and the ways out."""
+    bits = int(bits)
+    py, libc = _version(python, 'the Python version'), _version(glibc, 'the glibc version')
+    combination = '%s, %d-bit userland, Python %s, glibc %s' % (machine, bits, _shown(py), _shown(libc))
+    if machine not in ARM_MACHINES.get(bits, ()):
+        raise ValueError('no TFLite runtime for %s: the Pi runtime has wheels for 64-bit ARM (aarch64) and 32-bit '
+                         'ARMv7 (armv7l) userlands only (not ARMv6: Pi Zero, Pi 1); this host gets no TFLite '
+                         'runtime' % combination)
+    for line in PI_RUNTIME_WHEELS:
+        low, high = line['python']
+        if line['bits'] == bits and low <= py <= high and libc >= line['glibc']:
+            return dict(line)
+    offered = ', '.join(sorted(set('%s (Python %s-%s, glibc >= %s)' % (
+        line['package'], _shown(line['python'][0]), _shown(line['python'][1]), _shown(line['glibc']))
+        for line in PI_RUNTIME_WHEELS if line['bits'] == bits)))
+    way_out = ('install the 64-bit Raspberry Pi OS, which ai-edge-litert supports up to Python 3.14, or the 32-bit '
+               'bookworm release' if bits == 32 else 'install Raspberry Pi OS bookworm or later (64-bit)')
+    raise ValueError('no TFLite runtime wheel for %s: PyPI has %s. To get one, %s; else this host gets no TFLite '
+                     'runtime' % (combination, offered, way_out))
+
+
+def wheel_platforms(machine, glibc):
+    """pip download --platform tags for a userland (``machine`` from PI_RUNTIME_WHEELS, glibc '2.36'): every
+    manylinux tag from that glibc down to 2.17, manylinux2014 and linux_<machine> (pip does not expand them)."""
+    major, minor = _version(glibc, 'the glibc version')
+    tags = ['manylinux_%d_%d_%s' % (major, m, machine) for m in range(minor, 16, -1)]
+    return tags + ['manylinux2014_%s' % machine, 'linux_%s' % machine]

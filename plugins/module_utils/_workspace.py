@@ -27,6 +27,7 @@ import pwd
 import re
 import stat
 import struct
+import sys
 import time
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog, _fs, _lab, _pipeline_config
@@ -48,8 +49,14 @@ PART_NAMES = {                # the part that failed, in the run record and the 
 
 
 def host_facts():
-    """What the profile needs, from the target itself: (uname -m, bits of this userland's pointers)."""
-    return platform.machine(), struct.calcsize('P') * 8
+    """What the profile and the Pi runtime need, from the target itself: (uname -m, bits of this userland's
+    pointers, this Python's version, the C library's version: '' when it is not glibc)."""
+    try:
+        libc = os.confstr('CS_GNU_LIBC_VERSION') or ''
+    except (ValueError, OSError):
+        libc = ''
+    return (platform.machine(), struct.calcsize('P') * 8, '%d.%d.%d' % sys.version_info[:3],
+            libc.split()[-1] if libc.startswith('glibc ') else '')
 
 
 def student(user):
@@ -181,7 +188,7 @@ class Run(object):
 
     def profile(self):
         p = self.p
-        architecture, bits = host_facts()
+        architecture, bits, python, glibc = host_facts()
         profile = _lab.workstation_profile(architecture, p['profile'])
         if profile not in _lab.PROFILES:
             raise ZooError('this host is %s, which has no profile; set workstation_profile to pc or pi for it '
@@ -194,9 +201,16 @@ class Run(object):
             raise ZooError('this host is a Raspberry Pi but %s cannot be converted to .tflite (only SSD models can). '
                            'Choose an SSD model such as ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8, or set '
                            'workstation_pi_non_tflite to warn.' % ', '.join(not_tflite))
-        self.result.update(architecture=architecture, userspace_bits=bits, profile=profile,
-                           pi_runtime=_lab.PI_RUNTIMES.get(bits, _lab.UNKNOWN) if profile == 'pi' else '',
-                           not_tflite=not_tflite)
+        runtime, version = '', ''
+        if profile == 'pi':
+            try:
+                wheel = _lab.pi_runtime_wheel(architecture, bits, python, glibc)
+                runtime, version = wheel['package'], wheel['version']
+            except ValueError as e:
+                runtime = _lab.UNKNOWN
+                self.warnings.append(str(e))
+        self.result.update(architecture=architecture, userspace_bits=bits, python=python, glibc=glibc,
+                           profile=profile, pi_runtime=runtime, pi_runtime_version=version, not_tflite=not_tflite)
         return entries
 
     def models(self, entries, models_dir, attrs):
@@ -386,7 +400,9 @@ class Run(object):
     def summary(self):
         """What a teacher reads per host: the profile and where it came from, the workspace, each model's action."""
         r = self.result
-        runtime = ', TFLite runtime %s' % r['pi_runtime'] if r.get('profile') == 'pi' else ''
+        runtime = ''
+        if r.get('profile') == 'pi':
+            runtime = ', TFLite runtime %s' % ' '.join(filter(None, (r.get('pi_runtime'), r.get('pi_runtime_version'))))
         head = 'profile %s (%s, %s-bit userland%s), workspace %s (%s), owner %s' % (
             r.get('profile'), r.get('architecture'), r.get('userspace_bits'), runtime, r.get('root'), r.get('layout'),
             r.get('user'))

@@ -219,10 +219,27 @@ userspace_bits:
   type: int
   sample: 64
 pi_runtime:
-  description: The TensorFlow Lite runtime this Pi's userland takes (empty on a PC).
+  description:
+    - The TensorFlow Lite runtime this Pi's userland takes (empty on a PC), chosen from its bits, Python and glibc;
+      V(unknown) when no wheel fits (a warning says which combination and the way out).
   returned: always
   type: str
   sample: ai-edge-litert
+pi_runtime_version:
+  description: The version of RV(pi_runtime) on PyPI for this userland (empty on a PC or when none fits).
+  returned: always
+  type: str
+  sample: 2.3.0
+python:
+  description: The target's Python version.
+  returned: always
+  type: str
+  sample: 3.11.2
+glibc:
+  description: The target's glibc version (empty with another C library).
+  returned: always
+  type: str
+  sample: '2.36'
 not_tflite:
   description: The models given to a Pi that cannot be converted to C(.tflite).
   returned: always
@@ -285,7 +302,7 @@ summary:
   type: list
   elements: str
   sample:
-    - profile pi (aarch64, 64-bit userland, TFLite runtime ai-edge-litert), workspace /home/eleve/tod_tf2 (capsules), owner eleve
+    - profile pi (aarch64, 64-bit userland, TFLite runtime ai-edge-litert 2.3.0), workspace /home/eleve/tod_tf2 (capsules), owner eleve
     - "ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8: unchanged"
 bytes_downloaded:
   description: Bytes received for all the models.

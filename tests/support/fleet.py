@@ -120,6 +120,10 @@ class Fleet(object):
     host to its host_vars; ``lock`` is the file that fleets with the same users take turns on (they are machine-wide).
     """
 
+    # The documented override: this machine is x86_64, these hosts play Raspberry Pis (tests/support/arm.py's real
+    # ARM userlands need none).
+    pi_group_vars = {'workstation_profile': 'pi'}
+
     def __init__(self, workdir, mirror_url, pcs, pis, lock, host_vars=None):
         self.dir = Path(workdir)
         self.mirror_url = mirror_url
@@ -247,8 +251,7 @@ class Fleet(object):
         files = {
             'hosts.yml': hosts,
             'group_vars/all.yml': {'workstation_mirrors': [self.mirror_url]},
-            # The documented override: this machine is x86_64, these hosts play Raspberry Pis.
-            'group_vars/raspberry_pis.yml': {'workstation_profile': 'pi'},
+            'group_vars/raspberry_pis.yml': self.pi_group_vars,
         }
         files.update(('host_vars/%s.yml' % host, data) for host, data in self.host_vars.items())
         return files
@@ -288,10 +291,11 @@ class Fleet(object):
 _TIMINGS = {}
 
 
-def record_timing(name, seconds, hosts):
-    """Fleet wall times of this session, written to tests/output/fleet_timings.txt (and printed with -s)."""
-    _TIMINGS[name] = (seconds, hosts)
+def record_timing(name, seconds, hosts, tier='fleet'):
+    """Wall times of this session, written to tests/output/<tier>_timings.txt (and printed with -s)."""
+    _TIMINGS.setdefault(tier, {})[name] = (seconds, hosts)
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    text = ''.join('%s: %.1f s (%d hosts over SSH)\n' % (key, value, count) for key, (value, count) in _TIMINGS.items())
-    (OUTPUT / 'fleet_timings.txt').write_text(text)
+    text = ''.join('%s: %.1f s (%d hosts over SSH)\n' % (key, value, count)
+                   for key, (value, count) in _TIMINGS[tier].items())
+    (OUTPUT / ('%s_timings.txt' % tier)).write_text(text)
     print('\n%s: %.1f s' % (name, seconds))

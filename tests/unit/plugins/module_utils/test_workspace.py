@@ -131,14 +131,14 @@ def test_a_model_that_cannot_be_had_fails_at_the_end_after_the_rest(tmp_path, zo
                                                     ('aarch64', 32, 'tflite-runtime')],
                          ids=['pi-64-bit', 'pi-32-bit', 'pi4-kernel-64-userland-32'])
 def test_a_pi_gets_its_profile_and_runtime_from_its_own_facts(zoo, tmp_path, monkeypatch, machine, bits, runtime):
-    monkeypatch.setattr(_workspace, 'host_facts', lambda: (machine, bits))
+    monkeypatch.setattr(_workspace, 'host_facts', lambda: (machine, bits, '3.11.2', '2.36'))
     result, _warnings = _workspace.converge(params(zoo, tmp_path / 'ws', profile='auto'), check_mode=True)
     assert (result['profile'], result['pi_runtime'], result['userspace_bits']) == ('pi', runtime, bits)
     assert [m['key'] for m in result['models']] == [PI_MODEL] and result['not_tflite'] == []
 
 
 def test_a_pi_given_a_model_without_tflite(zoo, tmp_path, monkeypatch):
-    monkeypatch.setattr(_workspace, 'host_facts', lambda: ('armv7l', 32))
+    monkeypatch.setattr(_workspace, 'host_facts', lambda: ('armv7l', 32, '3.11.2', '2.36'))
     root = tmp_path / 'ws'
     with pytest.raises(ZooError) as err:
         _workspace.converge(params(zoo, root, profile='auto', models_extra=[PC_MODEL], pi_non_tflite='fail'))
@@ -150,7 +150,7 @@ def test_a_pi_given_a_model_without_tflite(zoo, tmp_path, monkeypatch):
 
 
 def test_an_architecture_without_a_profile_is_a_clear_error(zoo, tmp_path, monkeypatch):
-    monkeypatch.setattr(_workspace, 'host_facts', lambda: ('riscv64', 64))
+    monkeypatch.setattr(_workspace, 'host_facts', lambda: ('riscv64', 64, '3.11.2', '2.36'))
     with pytest.raises(ZooError) as err:
         _workspace.converge(params(zoo, tmp_path / 'ws', profile='auto'))
     assert 'riscv64' in str(err.value) and 'workstation_profile' in str(err.value)

@@ -1,0 +1,50 @@
+"""Session fixtures of the Pi tests: real arm64 and armhf userlands under qemu-user, the synthetic zoo, the first run."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.labfleet.zoo.tests.support.arm import PiLab, qemu_version
+from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, record_timing
+from ansible_collections.labfleet.zoo.tests.support.repo import PI_MODEL
+from ansible_collections.labfleet.zoo.tests.support.zoo import served
+
+# One Pi of each userland: a Pi 3/4/5 on 64-bit Raspberry Pi OS, a Pi 2/3 on 32-bit.
+ARCHES = {'pi64': 'arm64', 'pi32': 'armhf'}
+
+
+@pytest.fixture(scope='session')
+def pi_zoo(tmp_path_factory):
+    with served(tmp_path_factory.mktemp('pi_zoo'), [PI_MODEL], size=ARCHIVE_SIZE) as server:
+        yield server
+
+
+@pytest.fixture(scope='session')
+def pis(tmp_path_factory, pi_zoo):
+    if os.geteuid() != 0:
+        pytest.skip('the ARM userlands need root (mmdebstrap, chroot, mount, binfmt_misc)')
+    lab = PiLab(tmp_path_factory.mktemp('pis'), pi_zoo.url, ARCHES)
+    try:
+        lab.start()
+        for arch, seconds in sorted(lab.build_seconds.items()):
+            record_timing('%s rootfs build (%s; 0 = cached in .cache/arm)' % (arch, qemu_version()), seconds, 1,
+                          tier='pis')
+        yield lab
+    finally:
+        lab.stop()
+
+
+class FirstRun(object):
+    def __init__(self, run, requests):
+        self.run, self.requests = run, requests
+
+
+@pytest.fixture(scope='session')
+def first_run(pis, pi_zoo):
+    pi_zoo.reset_counters()
+    run = pis.provision()
+    assert run.rc == 0 and not run.problems(), run.describe()
+    record_timing('first run', run.seconds, len(pis.hosts), tier='pis')
+    return FirstRun(run, pi_zoo.request_count())

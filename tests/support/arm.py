@@ -10,9 +10,11 @@ on a loopback port), logged in as root, with a student account ``eleve`` whose w
   (the interpreter is opened once, so nothing is copied into a rootfs). .ci/run installs qemu-user-static (10.x:
   7.2 crashes some TFLite models under arm64 emulation), mmdebstrap and zstd.
 - Debian packages come from the mirror this machine's apt already uses (``debian_mirror()``).
-- A userland's /proc, /sys, /dev and /dev/pts are mounts of this machine's: ``stop()`` unmounts them and deletes the
-  tree only when /proc/self/mounts shows nothing mounted below it any more (deleting through a bind mount of /dev
-  would delete this machine's devices).
+- A userland's /proc, /sys, /dev and /dev/pts are mounted in a private mount namespace of its sshd (unshare): this
+  machine never sees them, and they go with the last process of that namespace, even when a test session is
+  killed, so no later rm -rf (pytest's clean-up of old temporary folders, ``stop()``) can delete this machine's
+  devices through a bind mount of /dev. ``stop()`` still deletes the tree only when /proc/self/mounts shows nothing
+  mounted below it.
 """
 
 from __future__ import annotations
@@ -42,8 +44,7 @@ ARCHES = {
     'arm64': {'machine': 'aarch64', 'bits': 64, 'qemu': 'qemu-aarch64', 'extra': ()},
     'armhf': {'machine': 'armv7l', 'bits': 32, 'qemu': 'qemu-arm', 'extra': ('python3-numpy',)},
 }
-MOUNTS = (('proc', ['-t', 'proc', 'proc']), ('sys', ['-t', 'sysfs', 'sysfs']), ('dev', ['--bind', '/dev']),
-          ('dev/pts', ['--bind', '/dev/pts']))
+MOUNTS = (('proc', '-t proc proc'), ('sys', '-t sysfs sysfs'), ('dev', '--bind /dev'), ('dev/pts', '--bind /dev/pts'))
 # Programs run inside a userland start from a clean environment: none of this machine's PIP_*, PYTHON* settings.
 CLEAN_ENV = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': '/root', 'LANG': 'C.UTF-8'}
 
@@ -107,6 +108,8 @@ def build(arch):
         with open(str(log), 'w') as out:
             done = subprocess.run(cmd, env=CLEAN_ENV, stdout=out, stderr=subprocess.STDOUT, timeout=1800, check=False)
         if done.returncode != 0:
+            if partial.exists():
+                partial.unlink()
             raise RuntimeError('mmdebstrap %s failed (%d): see %s' % (arch, done.returncode, log))
         os.replace(str(partial), str(path))
         return path, time.monotonic() - started
@@ -142,20 +145,18 @@ class Userland(object):
 
     def __init__(self, workdir, arch, name, pubkey):
         self.arch, self.name = arch, name
-        self.spec = ARCHES[arch]
         self.dir = Path(workdir) / name
         self.root = self.dir / 'rootfs'
         self.pubkey = pubkey
         self.port = None
         self.proc = None
+        self._log = None
 
     def start(self):
         source, _seconds = build(self.arch)
         ensure_binfmt()
         self.root.mkdir(parents=True)
         subprocess.run(['tar', '--numeric-owner', '-xpf', str(source), '-C', str(self.root)], check=True)
-        for rel, how in MOUNTS:
-            subprocess.run(['mount'] + how + [str(self.root / rel)], check=True, capture_output=True)
         shutil.copy('/etc/resolv.conf', str(self.root / 'etc' / 'resolv.conf'))
         self.run('useradd', '--create-home', '--shell', '/bin/bash', STUDENT)
         ssh = self.root / 'root' / '.ssh'
@@ -171,12 +172,17 @@ class Userland(object):
         (self.root / 'run' / 'sshd').mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         log = self.dir / 'sshd.log'
+        self._log = open(str(log), 'w')
+        # In a mount namespace of its own: the mounts, then chroot and sshd in place of the shell (same pid).
+        script = 'set -e; r=$1; shift; %s; exec chroot "$r" /usr/sbin/sshd "$@"' % '; '.join(
+            'mount %s "$r/%s"' % (how, rel) for rel, how in MOUNTS)
         self.proc = subprocess.Popen(
-            ['chroot', str(self.root), '/usr/sbin/sshd', '-D', '-e', '-p', str(self.port),
+            ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script,
+             'sh', str(self.root), '-D', '-e', '-p', str(self.port),
              '-o', 'ListenAddress=127.0.0.1', '-o', 'HostKey=/etc/ssh/ssh_host_ed25519_key',
              '-o', 'PermitRootLogin=prohibit-password', '-o', 'PasswordAuthentication=no', '-o', 'UsePAM=no',
              '-o', 'MaxSessions=50', '-o', 'MaxStartups=50'],
-            env=CLEAN_ENV, stdout=subprocess.DEVNULL, stderr=open(str(log), 'w'))
+            env=CLEAN_ENV, stdout=subprocess.DEVNULL, stderr=self._log)
         wait_listening(self.proc, self.port, log, 'sshd of the %s userland' % self.arch)
         return self
 
@@ -196,6 +202,9 @@ class Userland(object):
         if self.proc is not None:
             stop_process(self.proc, signal.SIGTERM, 10)
             self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if not self.root.exists():
             return
         for pid in processes_inside(self.root):      # sessions sshd left (Ansible's ControlPersist, a hung module)
@@ -254,8 +263,14 @@ class PiLab(Fleet):
 
     def stop(self):
         self._close_masters()
+        errors = []
         for userland in self.userlands.values():
-            userland.stop()
+            try:
+                userland.stop()
+            except RuntimeError as e:     # the others are still stopped
+                errors.append(e)
+        if errors:
+            raise errors[0]
 
     def host(self, user):
         return self.userlands[user].host_vars()

@@ -292,10 +292,11 @@ _TIMINGS = {}
 
 
 def record_timing(name, seconds, hosts, tier='fleet'):
-    """Wall times of this session, written to tests/output/<tier>_timings.txt (and printed with -s)."""
+    """Wall times of this session, written to tests/output/<tier>_timings.txt (and printed with -s); ``hosts``
+    None for what is not a run over SSH."""
     _TIMINGS.setdefault(tier, {})[name] = (seconds, hosts)
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    text = ''.join('%s: %.1f s (%d hosts over SSH)\n' % (key, value, count)
+    text = ''.join('%s: %.1f s%s\n' % (key, value, ' (%d hosts over SSH)' % count if count else '')
                    for key, (value, count) in _TIMINGS[tier].items())
     (OUTPUT / ('%s_timings.txt' % tier)).write_text(text)
     print('\n%s: %.1f s' % (name, seconds))

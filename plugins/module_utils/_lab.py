@@ -13,6 +13,8 @@ AnsibleFilterError, the module into a failed task).
 
 from __future__ import annotations
 
+import re
+
 # Folders of each layout, relative to the workspace root ({project} is the project's name).
 LAYOUTS = {
     # The seed capsules: images/<project>/{train,test}, pre_trained/<model>/, training/<project>/<model>/.
@@ -46,11 +48,20 @@ PI_RUNTIME_WHEELS = (
 PI_RUNTIMES = dict((line['bits'], line['package']) for line in reversed(PI_RUNTIME_WHEELS))
 # What a 32-bit ARM userland reports as its machine: an armv7l Pi, or an aarch64 kernel (Pi 3/4/5) with 32-bit
 # Raspberry Pi OS, whose programs run as armv7l (pip's platform tags say so too).
+# How every refusal ends: the way to provision the host without a runtime.
+NO_RUNTIME = 'else set workstation_pi_runtime to false for this host (host_vars) to provision it without one'
 ARM_MACHINES = {64: ('aarch64', 'arm64'), 32: ('armv7l', 'armv8l', 'aarch64', 'arm64')}
 
 # The file every real run of the workstation leaves at the workspace root (read by the role's inspect entry point
 # and playbooks/report.yml).
 RUN_RECORD = '.labfleet-zoo-provisioned.json'
+
+# The venv a Pi's TFLite runtime is installed in, below the workspace root (students: source <root>/.venv-tflite/
+# bin/activate), and the file in it that says what was installed and checked there (read on reruns: no pip run).
+PI_VENV = '.venv-tflite'
+PI_VENV_MARKER = 'labfleet-zoo-runtime.json'
+# Where a Pi's wheels come from when the lab has no mirror.
+PYPI_INDEX = 'https://pypi.org/simple/'
 
 
 def _component(value, what):
@@ -165,12 +176,14 @@ def pi_runtime_wheel(machine, bits, python, glibc):
     pointer size, ``python`` and ``glibc`` versions ('3.11', '2.36'). No wheel fits: ValueError naming the
     combination and the ways out."""
     bits = int(bits)
+    if not glibc:
+        raise ValueError('no TFLite runtime for %s with Python %s: its C library is not glibc, and the runtime wheels '
+                         'need glibc (Raspberry Pi OS and Debian have it); %s' % (machine, python, NO_RUNTIME))
     py, libc = _version(python, 'the Python version'), _version(glibc, 'the glibc version')
     combination = '%s, %d-bit userland, Python %s, glibc %s' % (machine, bits, _shown(py), _shown(libc))
     if machine not in ARM_MACHINES.get(bits, ()):
         raise ValueError('no TFLite runtime for %s: the Pi runtime has wheels for 64-bit ARM (aarch64) and 32-bit '
-                         'ARMv7 (armv7l) userlands only (not ARMv6: Pi Zero, Pi 1); this host gets no TFLite '
-                         'runtime' % combination)
+                         'ARMv7 (armv7l) userlands only (not ARMv6: Pi Zero, Pi 1); %s' % (combination, NO_RUNTIME))
     for line in PI_RUNTIME_WHEELS:
         low, high = line['python']
         if line['bits'] == bits and low <= py <= high and libc >= line['glibc']:
@@ -180,8 +193,8 @@ def pi_runtime_wheel(machine, bits, python, glibc):
         for line in PI_RUNTIME_WHEELS if line['bits'] == bits)))
     way_out = ('install the 64-bit Raspberry Pi OS, which ai-edge-litert supports up to Python 3.14, or the 32-bit '
                'bookworm release' if bits == 32 else 'install Raspberry Pi OS bookworm or later (64-bit)')
-    raise ValueError('no TFLite runtime wheel for %s: PyPI has %s. To get one, %s; else this host gets no TFLite '
-                     'runtime' % (combination, offered, way_out))
+    raise ValueError('no TFLite runtime wheel for %s: PyPI has %s. To get one, %s; %s'
+                     % (combination, offered, way_out, NO_RUNTIME))
 
 
 def wheel_platforms(machine, glibc):
@@ -190,3 +203,49 @@ def wheel_platforms(machine, glibc):
     major, minor = _version(glibc, 'the glibc version')
     tags = ['manylinux_%d_%d_%s' % (major, m, machine) for m in range(minor, 16, -1)]
     return tags + ['manylinux2014_%s' % machine, 'linux_%s' % machine]
+
+
+def canonical_name(name):
+    """A distribution's normalised name (PEP 503): the folder of its page in a wheel index."""
+    return re.sub(r'[-_.]+', '-', str(name)).lower()
+
+
+# A wheel's file name (PEP 427): distribution, version, then an optional build tag, python, abi and platform tags.
+_WHEEL = re.compile(r'^([A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?)-([A-Za-z0-9_.!+]+)(?:-[0-9][A-Za-z0-9_.]*)?'
+                    r'-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+\.whl$')
+
+
+def wheel_requirement(filename):
+    """(normalised name, version) of a wheel file name; ValueError when it is not one (nothing else is a file of a
+    wheelhouse: the name has no "/", no space, no quote)."""
+    match = _WHEEL.match(str(filename)) if len(str(filename)) <= 255 else None
+    if not match:
+        raise ValueError('%r is not a wheel file name' % (str(filename)[:100],))
+    return canonical_name(match.group(1)), match.group(2)
+
+
+def pi_runtime_requirements(line):
+    """(requirement lines, no_deps) of a PI_RUNTIME_WHEELS line: with the distribution's numpy (32-bit), the runtime
+    alone and without its dependencies (PyPI has no armv7l numpy wheel to resolve them with)."""
+    return ['%s==%s' % (line['package'], line['version'])], line['numpy'] == 'system'
+
+
+_PLATFORM = re.compile(r'^(aarch64|armv7l)-py(3\.[0-9]{1,2})-glibc(2\.[0-9]{1,3})$')
+
+
+def wheel_platform(machine, python, glibc):
+    """The name of a userland's wheel platform, the key of its wheels in the lab's lock and on the mirror:
+    ``aarch64-py3.11-glibc2.36`` (the runtime line's machine, Python and glibc versions x.y)."""
+    return '%s-py%s-glibc%s' % (machine, _shown(_version(python, 'the Python version')),
+                                _shown(_version(glibc, 'the glibc version')))
+
+
+def parse_wheel_platform(name):
+    """(machine, bits, python, glibc) of a wheel platform name; ValueError naming the expected form."""
+    match = _PLATFORM.match(str(name))
+    if not match:
+        raise ValueError('%r is not a Pi wheel platform: write <aarch64|armv7l>-py<x.y>-glibc<x.y>, for example '
+                         'aarch64-py3.11-glibc2.36 (64-bit Raspberry Pi OS bookworm) or armv7l-py3.11-glibc2.36 '
+                         '(32-bit)' % (name,))
+    machine = match.group(1)
+    return machine, 64 if machine == 'aarch64' else 32, match.group(2), match.group(3)

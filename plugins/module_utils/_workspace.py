@@ -45,6 +45,7 @@ PART_NAMES = {                # the part that failed, in the run record and the 
     'training': 'Create the training folder of each project and model',
     'pipeline_configs': 'Write the pipeline.config of each project and model',
     'cleanup': 'Remove the models no longer wanted',
+    'runtime': 'Install the TFLite runtime of the Raspberry Pi',
 }
 
 
@@ -183,6 +184,7 @@ class Run(object):
         self.warnings, self.errors, self.diff = [], [], []
         self.result = {}
         self.failed_part = ''
+        self.wheel, self.no_wheel = None, ''    # a Pi's PI_RUNTIME_WHEELS line, or why it has none
 
     # ------------------------------------------------------------------ the parts
 
@@ -204,11 +206,10 @@ class Run(object):
         runtime, version = '', ''
         if profile == 'pi':
             try:
-                wheel = _lab.pi_runtime_wheel(architecture, bits, python, glibc)
-                runtime, version = wheel['package'], wheel['version']
+                self.wheel = _lab.pi_runtime_wheel(architecture, bits, python, glibc)
+                runtime, version = self.wheel['package'], self.wheel['version']
             except ValueError as e:
-                runtime = _lab.UNKNOWN
-                self.warnings.append(str(e))
+                runtime, self.no_wheel = _lab.UNKNOWN, str(e)
         self.result.update(architecture=architecture, userspace_bits=bits, python=python, glibc=glibc,
                            profile=profile, pi_runtime=runtime, pi_runtime_version=version, not_tflite=not_tflite)
         return entries
@@ -327,6 +328,28 @@ class Run(object):
             out.append(res)
         return out
 
+    def runtime(self, root, root_fd, account):
+        """The Pi's TFLite runtime venv (module_utils/_runtime.py), {} when the host does not get one."""
+        p = self.p
+        if self.result.get('profile') != 'pi' or not p['pi_runtime']:
+            return {}
+        if self.wheel is None:
+            self.fail('runtime', self.no_wheel)
+            return dict(action=words.FAILED, changed=False, package=_lab.UNKNOWN, imports=False)
+        from ansible_collections.labfleet.zoo.plugins.module_utils._runtime import Runtime
+        indexes = [p['pi_index']] if p['pi_index'] else (
+            [mirror.rstrip('/') + '/simple/' for mirror in p['mirrors']] or [_lab.PYPI_INDEX])
+        try:
+            res = Runtime(self.wheel, self.result['python'], self.result['glibc'], account, root, root_fd, indexes,
+                          p['pi_wheels'], p['timeout'], p['retries'], self.check_mode).converge()
+        except (ZooError, OSError) as e:
+            self.fail('runtime', self.message(e, 'install the TFLite runtime in %s' % root))
+            return dict(action=words.FAILED, changed=False, package=self.wheel['package'],
+                        version=self.wheel['version'], imports=False)
+        if 'diff' in res:
+            self.diff.append(res.pop('diff'))
+        return res
+
     # ------------------------------------------------------------------ the run
 
     def fail(self, part, msg):
@@ -373,6 +396,7 @@ class Run(object):
             label_maps = self.label_maps(paths, folders, file_attrs)
             configs = self.pipeline_configs(paths, folders, failed_models, owner)
             removed = self.cleanup(models_dir, [e['key'] for e in entries], owner) if p['remove_unwanted'] else []
+            runtime = self.runtime(root, root_fd, account)
             tree = [dict(path=os.path.join(root, rel) if rel else root, action=what) for rel, what in folders.changes]
             for change in tree:
                 if change['action'] == 'created':
@@ -380,10 +404,10 @@ class Run(object):
                                           after=dict(path=change['path'], state='directory'),
                                           before_header=change['path'], after_header=change['path']))
             self.result.update(folders=tree, models=models, label_maps=label_maps, pipeline_configs=configs,
-                               removed=removed,
+                               removed=removed, runtime=runtime,
                                bytes_downloaded=sum(int(m.get('bytes_downloaded') or 0) for m in models))
             self.result['changed'] = bool(tree) or any(
-                part.get('changed') for part in models + label_maps + configs + removed)
+                part.get('changed') for part in models + label_maps + configs + removed + [runtime])
             if p['record'] and not self.check_mode and root_fd is not None:
                 self.record(root_fd, root, file_attrs)
         finally:
@@ -406,7 +430,12 @@ class Run(object):
         head = 'profile %s (%s, %s-bit userland%s), workspace %s (%s), owner %s' % (
             r.get('profile'), r.get('architecture'), r.get('userspace_bits'), runtime, r.get('root'), r.get('layout'),
             r.get('user'))
-        return [head] + ['%s: %s' % (m['key'], m['action']) for m in r.get('models', ())]
+        lines = [head] + ['%s: %s' % (m['key'], m['action']) for m in r.get('models', ())]
+        runtime = r.get('runtime')
+        if runtime:
+            lines.append('TFLite runtime: %s%s' % (runtime['action'], {True: ', imports', False: ', does not import'}
+                                                   .get(runtime.get('imports'), '')))
+        return lines
 
     def record(self, root_fd, root, attrs):
         """The run record at the workspace root; rewriting it is bookkeeping, never a change."""
@@ -417,6 +446,8 @@ class Run(object):
             profile=self.result.get('profile', ''),
             models=dict((m['key'], m['action']) for m in models),
             bytes_downloaded=self.result['bytes_downloaded'],
+            pi_runtime=dict((key, value) for key, value in self.result['runtime'].items()
+                            if key in ('package', 'version', 'action', 'imports', 'venv')),
             failed_task=self.failed_part, message='; '.join(self.errors))
         data = (json.dumps(record, indent=4, sort_keys=True) + '\n').encode('utf-8')
         try:

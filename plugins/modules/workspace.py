@@ -102,6 +102,33 @@ options:
     type: str
     choices: [warn, fail]
     default: warn
+  pi_runtime:
+    description:
+      - On a V(pi), install its TensorFlow Lite runtime in a venv of the workspace, C(<root>/.venv-tflite), made by
+        the student's own account (root runs no pip there), then import it once. ai-edge-litert on a 64-bit
+        userland; tflite-runtime with the distribution's numpy (C(python3-numpy), and the venv's system site
+        packages) on a 32-bit one. RV(runtime) says what was done.
+      - The wheels come from O(pi_index); with O(pi_wheels) pinned for the Pi's platform, pip installs exactly those
+        files and checks their sha256 (C(--require-hashes)).
+      - A rerun with the same runtime, wheels and Python reads the venv's record and runs nothing.
+      - A userland with no wheel (32-bit with Python 3.12 or newer, ARMv6, not glibc) fails this part, naming the
+        combination; set V(false) to provision such a Pi without a runtime.
+    type: bool
+    default: true
+  pi_index:
+    description:
+      - The PEP 503 index the Pi's wheels come from. When empty, the C(/simple/) index of each of O(mirrors) (the
+        lab mirror's wheelhouse), and PyPI (U(https://pypi.org/simple/)) only when there is no mirror.
+    type: str
+    default: ''
+  pi_wheels:
+    description:
+      - "The wheels pinned in the lab's lock, per Pi platform: C({<platform>: {<wheel file>: {sha256, size}}}),
+        where a platform is C(<aarch64|armv7l>-py<x.y>-glibc<x.y>), for example C(aarch64-py3.11-glibc2.36)."
+      - A Pi whose platform has no pinned wheels installs the runtime's version by name, checked by pip against
+        the index's own hashes.
+    type: dict
+    default: {}
   mirrors:
     description:
       - Base URLs tried in order before the upstream server, as O(labfleet.zoo.model#module:mirrors).
@@ -221,7 +248,7 @@ userspace_bits:
 pi_runtime:
   description:
     - The TensorFlow Lite runtime this Pi's userland takes (empty on a PC), chosen from its bits, Python and glibc;
-      V(unknown) when no wheel fits (a warning says which combination and the way out).
+      V(unknown) when no wheel fits (with O(pi_runtime) the task fails, naming the combination and the way out).
   returned: always
   type: str
   sample: ai-edge-litert
@@ -295,9 +322,52 @@ removed:
   returned: success
   type: list
   elements: dict
+runtime:
+  description:
+    - What the TFLite runtime part did on a Pi with O(pi_runtime); empty on a PC and with O(pi_runtime=false).
+  returned: success
+  type: dict
+  contains:
+    action:
+      description: V(installed) (a new venv), V(updated) (another runtime, wheel or Python was there), V(unchanged)
+        or V(failed).
+      type: str
+      sample: installed
+    package:
+      description: The runtime's distribution.
+      type: str
+      sample: ai-edge-litert
+    version:
+      description: Its version.
+      type: str
+      sample: 2.3.0
+    venv:
+      description: The venv it is in.
+      type: str
+      sample: /home/eleve/tod_tf2/.venv-tflite
+    platform:
+      description: The Pi's wheel platform, the key of O(pi_wheels).
+      type: str
+      sample: aarch64-py3.11-glibc2.36
+    index:
+      description: The first index pip was given.
+      type: str
+      sample: http://teacher.lab:8080/simple/
+    pinned:
+      description: How many distributions had pinned hashes (0 when pip checked the index's own).
+      type: int
+      sample: 8
+    imports:
+      description: Whether its C(Interpreter) and numpy imported in the venv (null in check mode before an install).
+      type: bool
+      sample: true
+    numpy:
+      description: The numpy version the venv imports (the distribution's on a 32-bit Pi).
+      type: str
+      sample: 2.4.6
 summary:
   description: One line with the profile (and where it came from) and the workspace, then one line per model with
-    its action; what the role shows for each host.
+    its action, and on a Pi one line for its TFLite runtime; what the role shows for each host.
   returned: success
   type: list
   elements: str
@@ -337,6 +407,9 @@ def main():
             classes=dict(type='list', elements='str', required=True))),
         profile=dict(type='str', choices=['auto', 'pc', 'pi'], default='auto'),
         pi_non_tflite=dict(type='str', choices=['warn', 'fail'], default='warn'),
+        pi_runtime=dict(type='bool', default=True),
+        pi_index=dict(type='str', default=''),
+        pi_wheels=dict(type='dict', default={}),
         checksums=dict(type='dict', default={}),
         verify=dict(type='str', choices=['quick', 'full'], default='quick'),
         config_paths=dict(type='str', choices=['relative', 'absolute'], default='relative'),

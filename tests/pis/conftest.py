@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.labfleet.zoo.tests.support.arm import PiLab, qemu_version
 from ansible_collections.labfleet.zoo.tests.support.fleet import ARCHIVE_SIZE, record_timing
 from ansible_collections.labfleet.zoo.tests.support.repo import PI_MODEL
+from ansible_collections.labfleet.zoo.tests.support.wheels import served_wheels
 from ansible_collections.labfleet.zoo.tests.support.zoo import served
 
 # One Pi of each userland: a Pi 3/4/5 on 64-bit Raspberry Pi OS, a Pi 2/3 on 32-bit.
@@ -22,10 +23,17 @@ def pi_zoo(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def pis(tmp_path_factory, pi_zoo):
+def pi_wheels():
+    """The Pis' "PyPI": their runtime wheels, fetched once into .cache/wheels, served on 127.0.0.1."""
+    with served_wheels() as server:
+        yield server
+
+
+@pytest.fixture(scope='session')
+def pis(tmp_path_factory, pi_zoo, pi_wheels):
     if os.geteuid() != 0:
         pytest.skip('the ARM userlands need root (mmdebstrap, chroot, mount, binfmt_misc)')
-    lab = PiLab(tmp_path_factory.mktemp('pis'), pi_zoo.url, ARCHES)
+    lab = PiLab(tmp_path_factory.mktemp('pis'), pi_zoo.url, ARCHES, pi_index=pi_wheels.url)
     try:
         lab.start()
         for arch, seconds in sorted(lab.build_seconds.items()):
@@ -37,14 +45,15 @@ def pis(tmp_path_factory, pi_zoo):
 
 
 class FirstRun(object):
-    def __init__(self, run, requests):
-        self.run, self.requests = run, requests
+    def __init__(self, run, requests, wheel_requests):
+        self.run, self.requests, self.wheel_requests = run, requests, wheel_requests
 
 
 @pytest.fixture(scope='session')
-def first_run(pis, pi_zoo):
+def first_run(pis, pi_zoo, pi_wheels):
     pi_zoo.reset_counters()
+    pi_wheels.reset_counters()
     run = pis.provision()
     assert run.rc == 0 and not run.problems(), run.describe()
     record_timing('first run', run.seconds, len(pis.hosts), tier='pis')
-    return FirstRun(run, pi_zoo.request_count())
+    return FirstRun(run, pi_zoo.request_count(), pi_wheels.wheel_requests())

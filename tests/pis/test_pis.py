@@ -3,17 +3,19 @@ armhf one, each run under qemu-user and reached over SSH as root, provisioning t
 
 No profile is forced: each Pi finds its own from its userland (aarch64, 64-bit -> ai-edge-litert; armv7l, 32-bit ->
 tflite-runtime), gets the SSD model, its training folders and pipeline.config, owned by the student of its own
-/etc/passwd; a rerun changes nothing and downloads nothing. The Pi 4/5 on 32-bit Raspberry Pi OS (aarch64 kernel,
-32-bit userland) cannot be emulated: tests/unit/plugins/module_utils/test_lab.py covers it on its facts.
+/etc/passwd, and its TFLite runtime in ~/tod_tf2/.venv-tflite, made by that student from a PEP 503 index on
+127.0.0.1 (the real PyPI's wheels, cached once: support/wheels.py); a rerun changes nothing and downloads nothing.
+The Pi 4/5 on 32-bit Raspberry Pi OS (aarch64 kernel, 32-bit userland) cannot be emulated: tests/unit/plugins/module_utils/test_lab.py covers it on its facts.
 """
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog
+from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog, _lab
 from ansible_collections.labfleet.zoo.tests.support.fleet import record_timing
 from ansible_collections.labfleet.zoo.tests.support.repo import PI_MODEL
 from ansible_collections.labfleet.zoo.tests.support.runner import WORKSPACE_TASK
@@ -24,6 +26,8 @@ pytestmark = [pytest.mark.arm, pytest.mark.ssh, pytest.mark.slow, pytest.mark.ti
 PROJECT = 'faces_cubes'
 # Debian bookworm: Python 3.11, glibc 2.36 on both; the runtime of each from _lab.PI_RUNTIME_WHEELS.
 USERLANDS = {'pi64': ('aarch64', 64, 'ai-edge-litert 2.3.0'), 'pi32': ('armv7l', 32, 'tflite-runtime 2.14.0')}
+# What each venv imports: the runtime's Interpreter, and numpy from pip (64-bit) or from python3-numpy (32-bit).
+IMPORTS = {'pi64': ('ai_edge_litert.interpreter', '2.', 'false'), 'pi32': ('tflite_runtime.interpreter', '1.24.', 'true')}
 
 
 @pytest.mark.parametrize('host', sorted(USERLANDS))
@@ -52,11 +56,56 @@ def test_each_pi_gets_the_ssd_model_and_its_training_folder_owned_by_its_student
     assert 'pre_trained/%s/checkpoint/ckpt-0' % top in config.read_text()
 
 
-def test_a_rerun_changes_nothing_and_downloads_nothing(first_run, pis, pi_zoo):
+@pytest.mark.parametrize('host', sorted(USERLANDS))
+def test_each_pi_gets_its_runtime_in_a_venv_its_student_made_and_it_imports(first_run, pis, host):
+    (result,) = first_run.run.results(host, WORKSPACE_TASK)
+    runtime = result['runtime']
+    package, version = USERLANDS[host][2].split()
+    module, numpy, system_site = IMPORTS[host]
+    assert (runtime['action'], runtime['package'], runtime['version'], runtime['imports']) == (
+        'installed', package, version, True), runtime
+    assert runtime['numpy'].startswith(numpy), runtime
+    assert result['summary'][-1] == 'TFLite runtime: installed, imports', result['summary']
+    venv = pis.workspace(host) / _lab.PI_VENV
+    uid, gid = pis.student_ids(host)
+    # Made by the student: the venv, its packages and the marker; root wrote nothing there.
+    for path in [venv, venv / _lab.PI_VENV_MARKER] + list((venv / 'lib').glob('python3.*/site-packages/*')):
+        st = os.lstat(str(path))
+        assert (st.st_uid, st.st_gid) == (uid, gid), path
+    assert 'include-system-site-packages = %s' % system_site in (venv / 'pyvenv.cfg').read_text()
+    marker = json.loads((venv / _lab.PI_VENV_MARKER).read_text())
+    assert (marker['package'], marker['version'], marker['imports']) == (package, version, True)
+    # Independently of the module's own check: the student's shell imports it.
+    out = pis.userlands[host].run('su', '-s', '/bin/sh', '-c', '/home/eleve/tod_tf2/.venv-tflite/bin/python -c '
+                                  '"import %s as m; print(m.Interpreter.__name__)"' % module, 'eleve')
+    assert out.stdout.strip() == 'Interpreter', out
+
+
+def test_each_pi_fetched_each_wheel_of_its_platform_once(first_run, pi_wheels):
+    wanted = sorted(name for names in pi_wheels.by_platform.values() for name in names)
+    assert sorted(first_run.wheel_requests) == wanted
+    assert set(first_run.wheel_requests.values()) == {1}, first_run.wheel_requests
+
+
+def test_a_rerun_changes_nothing_and_downloads_nothing(first_run, pis, pi_zoo, pi_wheels):
     assert first_run.requests >= len(USERLANDS)
     pi_zoo.reset_counters()
+    pi_wheels.reset_counters()
     rerun = pis.provision()
     record_timing('rerun', rerun.seconds, len(pis.hosts), tier='pis')
     assert rerun.rc == 0 and not rerun.problems(), rerun.describe()
     assert rerun.changed() == dict((host, 0) for host in USERLANDS), rerun.describe()
-    assert pi_zoo.request_count() == 0
+    assert pi_zoo.request_count() == 0 and pi_wheels.request_count() == 0
+    for host in USERLANDS:
+        (result,) = rerun.results(host, WORKSPACE_TASK)
+        assert (result['runtime']['action'], result['runtime']['imports']) == ('unchanged', True), result
+
+
+def test_the_report_shows_each_pi_with_its_runtime(first_run, pis, tmp_path):
+    out = tmp_path / 'lab-report.html'
+    run = pis.provision('-e', 'report_output=%s' % out, playbook='report.yml')
+    assert run.rc == 0 and not run.problems(), run.describe()
+    page = out.read_text()
+    for host, (_machine, _bits, runtime) in sorted(USERLANDS.items()):
+        row = page.split('data-host="%s"' % host, 1)[1].split('</tr>', 1)[0]
+        assert 'TFLite %s · imports' % runtime in row, row

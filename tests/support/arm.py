@@ -222,12 +222,12 @@ class Userland(object):
 
 class PiLab(Fleet):
     """A lab of real emulated Pis (``arches``: {host name: 'arm64' or 'armhf'}), provisioned as the fleet is (the
-    README's command, the same inventory shape) but with no profile override: each Pi finds its own."""
+    README's command, the same inventory shape) but with no profile override: each Pi finds its own, and its TFLite
+    runtime from ``pi_index`` (a PEP 503 index URL; '' = the role's default)."""
 
-    pi_group_vars = {}
-
-    def __init__(self, workdir, mirror_url, arches, host_vars=None):
+    def __init__(self, workdir, mirror_url, arches, host_vars=None, pi_index=''):
         super(PiLab, self).__init__(workdir, mirror_url, (), tuple(arches), None, host_vars)
+        self.pi_group_vars = {'workstation_pi_index': pi_index} if pi_index else {}
         self.arches = dict(arches)
         self.userlands = {}
         self.build_seconds = {}     # {arch: seconds its tarball took to build in this session, 0 when cached}

@@ -121,8 +121,8 @@ class Fleet(object):
     """
 
     # The documented override: this machine is x86_64, these hosts play Raspberry Pis (tests/support/arm.py's real
-    # ARM userlands need none).
-    pi_group_vars = {'workstation_profile': 'pi'}
+    # ARM userlands need none); an x86_64 userland has no TFLite runtime wheel for a Pi: the documented opt-out.
+    pi_group_vars = {'workstation_profile': 'pi', 'workstation_pi_runtime': False}
 
     def __init__(self, workdir, mirror_url, pcs, pis, lock, host_vars=None):
         self.dir = Path(workdir)

@@ -49,13 +49,42 @@ def test_a_userland_without_a_wheel_is_refused_with_the_way_out(machine, bits, p
         _lab.pi_runtime_wheel(machine, bits, python, glibc)
     message = str(e.value)
     assert named in message and way_out in message, message
-    assert 'this host gets no TFLite runtime' in message
+    assert message.endswith(_lab.NO_RUNTIME), message
 
 
-@pytest.mark.parametrize('python, glibc', [('three', '2.36'), ('3.11', ''), ('3.11', None)])
+@pytest.mark.parametrize('python, glibc', [('three', '2.36'), ('3.11', '2.x')])
 def test_unreadable_versions_are_refused(python, glibc):
     with pytest.raises(ValueError, match='must be a version such as 3.11'):
         _lab.pi_runtime_wheel('aarch64', 64, python, glibc)
+
+
+@pytest.mark.parametrize('glibc', ['', None], ids=['musl', 'unknown'])
+def test_a_userland_without_glibc_is_refused_by_name(glibc):
+    with pytest.raises(ValueError) as e:
+        _lab.pi_runtime_wheel('aarch64', 64, '3.11', glibc)
+    assert 'its C library is not glibc' in str(e.value) and str(e.value).endswith(_lab.NO_RUNTIME)
+
+
+@pytest.mark.parametrize('machine, python, glibc, name', [
+    ('aarch64', '3.11.2', '2.36', 'aarch64-py3.11-glibc2.36'),
+    ('armv7l', '3.9', '2.31', 'armv7l-py3.9-glibc2.31'),
+])
+def test_a_wheel_platform_name_round_trips(machine, python, glibc, name):
+    assert _lab.wheel_platform(machine, python, glibc) == name
+    assert _lab.parse_wheel_platform(name) == (machine, 64 if machine == 'aarch64' else 32, python[:4].rstrip('.'),
+                                               glibc)
+
+
+@pytest.mark.parametrize('name', ['x86_64-py3.11-glibc2.36', 'aarch64-py3.11', 'aarch64-py3.11-glibc2.36/..', ''])
+def test_a_wrong_wheel_platform_name_is_refused_with_the_form(name):
+    with pytest.raises(ValueError, match='aarch64-py3.11-glibc2.36'):
+        _lab.parse_wheel_platform(name)
+
+
+def test_the_distribution_numpy_means_the_runtime_alone():
+    by_bits = dict((line['bits'], line) for line in reversed(_lab.PI_RUNTIME_WHEELS))
+    assert _lab.pi_runtime_requirements(by_bits[64]) == (['ai-edge-litert==2.3.0'], False)
+    assert _lab.pi_runtime_requirements(by_bits[32]) == (['tflite-runtime==2.14.0'], True)
 
 
 def test_every_line_is_reachable_and_32_bit_lines_take_numpy_from_the_system():

@@ -36,7 +36,7 @@ def params(zoo, root, **kw):
     """The module's parameters with its defaults, as AnsibleModule would hand them over."""
     out = dict(root=str(root), user=ME, layout='capsules', projects=[{'name': PROJECT, 'classes': ['one', 'two']}],
                profile='pc', models_pc=[PC_MODEL], models_pi=[PI_MODEL], models=[], models_extra=[],
-               pi_non_tflite='warn', mirrors=[], upstream=zoo, checksums={}, verify='quick', force=False,
+               pi_non_tflite='warn', pi_runtime=True, pi_index='', pi_wheels={}, mirrors=[], upstream=zoo, checksums={}, verify='quick', force=False,
                timeout=5, retries=1, batch_size=2, num_steps=1000, fine_tune_checkpoint_type='detection',
                use_bfloat16=False, max_number_of_boxes=None, max_detections_per_class=None,
                max_total_detections=None, config_paths='relative', enforce_pipeline=False, remove_unwanted=False,
@@ -178,3 +178,19 @@ def test_an_unknown_student_is_refused(zoo, tmp_path):
     with pytest.raises(ZooError) as err:
         _workspace.converge(params(zoo, tmp_path / 'ws', user='no_such_student_here'))
     assert "no account 'no_such_student_here'" in str(err.value)
+
+
+def test_a_pi_without_a_runtime_wheel_fails_that_part_only_and_the_opt_out_provisions_it(zoo, tmp_path, monkeypatch):
+    # armhf on trixie: Python 3.13, no tflite-runtime wheel.
+    monkeypatch.setattr(_workspace, 'host_facts', lambda: ('armv7l', 32, '3.13.5', '2.41'))
+    root = tmp_path / 'ws'
+    result, _warnings = _workspace.converge(params(zoo, root, profile='auto'))
+    assert result['failed'] and 'armv7l, 32-bit userland, Python 3.13' in result['msg'], result['msg']
+    assert 'workstation_pi_runtime to false' in result['msg']
+    assert result['runtime']['action'] == 'failed' and result['summary'][-1] == 'TFLite runtime: failed, does not import'
+    assert [m['action'] for m in result['models']] == ['installed']       # the other parts were done
+    record = json.loads((root / RUN_RECORD).read_text())
+    assert (record['result'], record['failed_task']) == ('failed', 'Install the TFLite runtime of the Raspberry Pi')
+    result, _warnings = _workspace.converge(params(zoo, root, profile='auto', pi_runtime=False))
+    assert not result.get('failed') and result['runtime'] == {} and result['pi_runtime'] == 'unknown'
+    assert not (root / '.venv-tflite').exists()

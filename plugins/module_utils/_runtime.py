@@ -112,6 +112,7 @@ class Runtime(object):
                            python=python.rsplit('.', 1)[0] if python.count('.') > 1 else python,
                            system_site_packages=self.system_numpy, requirements=self.requirements)
         self.deadline = None
+        self.python_there = False      # the venv has its bin/python (seen by descriptor, not followed)
 
     # ------------------------------------------------------------------ what is there
 
@@ -135,6 +136,7 @@ class Runtime(object):
                 raise ZooError('%s belongs to uid %d, not to %s: it is not used; move it away and run again'
                                % (self.venv, st.st_uid, self.account.pw_name))
             data = _fs.read_file(fd, _lab.PI_VENV_MARKER, MARKER_LIMIT)
+            self.python_there = _python_in(fd)
             if _fs.lstat(fd, 'pyvenv.cfg') is None:
                 if os.listdir(fd):
                     raise ZooError('%s is a folder but not a venv (no pyvenv.cfg): it is left as it is; move it '
@@ -158,7 +160,7 @@ class Runtime(object):
         state, record = self.observed()
         result = dict(package=self.line['package'], version=self.line['version'], venv=self.venv,
                       platform=self.platform, index=self.indexes[0], pinned=len(self.pinned))
-        if state == 'marker' and self.current(record):
+        if state == 'marker' and self.current(record) and self.python_there:
             return dict(result, action=words.UNCHANGED, changed=False, imports=True,
                         numpy=str(record.get('numpy', ''))[:40])
         action = words.INSTALLED if state == 'absent' else words.UPDATED
@@ -176,7 +178,7 @@ class Runtime(object):
                            % (self.line['package'], self.line['bits']))
         self.deadline = time.monotonic() + DEADLINE
         python = os.path.join(self.venv, 'bin', 'python')
-        if state == 'absent' or not os.path.exists(python):
+        if state == 'absent' or not self.python_there:
             self.run('make the venv', [self.python_exe, '-m', 'venv'] + (
                 ['--system-site-packages'] if self.system_numpy else []) + [self.venv])
         self.run('install %s %s from %s' % (self.line['package'], self.line['version'], self.indexes[0]),
@@ -240,6 +242,17 @@ class Runtime(object):
             raise ZooError('cannot %s in %s (as %s, exit status %d): %s' % (
                 doing, self.venv, account.pw_name, proc.returncode, tail))
         return text
+
+
+def _python_in(venv_fd):
+    try:
+        bin_fd = _fs.open_dir(venv_fd, 'bin')
+    except OSError:
+        return False
+    try:
+        return _fs.lstat(bin_fd, 'python') is not None
+    finally:
+        os.close(bin_fd)
 
 
 def _kill(proc):

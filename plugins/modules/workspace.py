@@ -206,7 +206,8 @@ attributes:
     details: No network access and no writes; every part tells what a real run would do.
   diff_mode:
     support: full
-    details: Folders made, models installed (before and after), label maps and pipeline.config texts.
+    details: Folders made, models installed (before and after), label maps and pipeline.config texts, a Pi's
+      runtime venv (before and after).
 """
 
 EXAMPLES = r"""

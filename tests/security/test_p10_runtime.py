@@ -96,6 +96,14 @@ def test_check_mode_then_the_student_makes_the_venv_then_a_rerun_runs_nothing(la
     assert lab.changes_outside() == []
 
 
+def test_a_venv_whose_python_is_gone_is_made_again_by_the_student(lab, wheels):
+    runtime(lab, wheels)
+    lab.as_student('rm %s/bin/python' % venv(lab))
+    again = runtime(lab, wheels)
+    assert (again['action'], again['imports']) == ('updated', True)
+    assert os.lstat(str(venv(lab) / 'bin' / 'python')).st_uid == lab.uid
+
+
 def test_a_new_pin_reinstalls_in_the_same_venv(lab, wheels):
     runtime(lab, wheels, pinned=False)
     marker = json.loads((venv(lab) / _lab.PI_VENV_MARKER).read_text())

@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, labfleet.zoo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A Raspberry Pi's TFLite runtime, in a venv of the student's workspace (part of labfleet.zoo.workspace): the
-package of its userland's _lab.PI_RUNTIME_WHEELS line, from the lab mirror's wheel index (PyPI without a mirror),
-checked against the hashes pinned in the lab's lock, then imported once.
+package of its userland's _lab.PI_RUNTIME_WHEELS line, from PyPI or the index the inventory names, checked against
+the hashes pinned for its platform when there are some, then imported once.
 
 Invariants:
 - Root writes nothing here. Every command that writes (``python3 -m venv``, ``pip install``, the import check that
@@ -104,8 +104,8 @@ class Runtime(object):
             self.no_deps = True
             names = [req.split('==')[0] for req in self.pinned]
             if _lab.canonical_name(line['package']) not in names:
-                raise ZooError('the lock pins wheels for %s but not %s itself: run the mirror again with '
-                               'mirror_lock_refresh=true' % (self.platform, line['package']))
+                raise ZooError('workstation_pi_wheels pins wheels for %s but not %s itself: pin its whole set of '
+                               'wheels, or none' % (self.platform, line['package']))
         self.requirements = self.pinned or requirements
         self.system_numpy = line['numpy'] == 'system'
         self.wanted = dict(package=line['package'], wanted_version=line['version'], platform=self.platform,
@@ -232,7 +232,7 @@ class Runtime(object):
             except subprocess.TimeoutExpired:
                 _kill(proc)
                 raise ZooError('%s in %s took more than %d s: stopped; run again (the install resumes) or check the '
-                               'mirror' % (doing, self.venv, DEADLINE))
+                               'index' % (doing, self.venv, DEADLINE))
             out.seek(0, os.SEEK_END)
             size = out.tell()
             out.seek(max(0, size - 64 * 1024))

@@ -337,8 +337,8 @@ class Run(object):
             self.fail('runtime', self.no_wheel)
             return dict(action=words.FAILED, changed=False, package=_lab.UNKNOWN, imports=False)
         from ansible_collections.labfleet.zoo.plugins.module_utils._runtime import Runtime
-        indexes = [p['pi_index']] if p['pi_index'] else (
-            [mirror.rstrip('/') + '/simple/' for mirror in p['mirrors']] or [_lab.PYPI_INDEX])
+        # The lab mirror does not serve a wheelhouse yet: PyPI unless the inventory names another index.
+        indexes = [p['pi_index'] or _lab.PYPI_INDEX]
         try:
             res = Runtime(self.wheel, self.result['python'], self.result['glibc'], account, root, root_fd, indexes,
                           p['pi_wheels'], p['timeout'], p['retries'], self.check_mode).converge()

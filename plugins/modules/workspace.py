@@ -117,13 +117,13 @@ options:
     default: true
   pi_index:
     description:
-      - The PEP 503 index the Pi's wheels come from. When empty, the C(/simple/) index of each of O(mirrors) (the
-        lab mirror's wheelhouse), and PyPI (U(https://pypi.org/simple/)) only when there is no mirror.
+      - The PEP 503 index the Pi's wheels come from, for example a local wheelhouse; when empty, PyPI
+        (U(https://pypi.org/simple/)).
     type: str
     default: ''
   pi_wheels:
     description:
-      - "The wheels pinned in the lab's lock, per Pi platform: C({<platform>: {<wheel file>: {sha256, size}}}),
+      - "The wheels pinned per Pi platform: C({<platform>: {<wheel file>: {sha256, size}}}),
         where a platform is C(<aarch64|armv7l>-py<x.y>-glibc<x.y>), for example C(aarch64-py3.11-glibc2.36)."
       - A Pi whose platform has no pinned wheels installs the runtime's version by name, checked by pip against
         the index's own hashes.

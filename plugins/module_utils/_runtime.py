@@ -164,8 +164,8 @@ class Runtime(object):
             return dict(result, action=words.UNCHANGED, changed=False, imports=True,
                         numpy=str(record.get('numpy', ''))[:40])
         action = words.INSTALLED if state == 'absent' else words.UPDATED
-        before = 'absent' if state == 'absent' else '%s %s' % (
-            (record or {}).get('package', 'a venv'), (record or {}).get('version', 'without the labfleet.zoo marker'))
+        before = 'absent' if state == 'absent' else _fs.text('%s %s' % (      # the student's marker: cut
+            (record or {}).get('package', 'a venv'), (record or {}).get('version', 'without the labfleet.zoo marker')))
         diff = dict(before='%s: %s\n' % (self.venv, before),
                     after='%s: %s %s\n' % (self.venv, self.line['package'], self.line['version']),
                     before_header=self.venv, after_header=self.venv)
@@ -196,8 +196,8 @@ class Runtime(object):
                     installed_version=str(checked.get('version', ''))[:40], diff=diff)
 
     def pip_command(self, python):
-        cmd = [python, '-c', PIP, os.path.join(self.venv, REQUIREMENTS), 'install', '--no-input', '--disable-pip-version-check', '--no-cache-dir',
-               '--only-binary=:all:', '--index-url', self.indexes[0]]
+        cmd = [python, '-c', PIP, os.path.join(self.venv, REQUIREMENTS), 'install', '--no-input',
+               '--disable-pip-version-check', '--no-cache-dir', '--only-binary=:all:', '--index-url', self.indexes[0]]
         for extra in self.indexes[1:]:
             cmd += ['--extra-index-url', extra]
         cmd += ['--timeout', str(self.timeout), '--retries', str(self.retries)]

@@ -5,7 +5,8 @@ No profile is forced: each Pi finds its own from its userland (aarch64, 64-bit -
 tflite-runtime), gets the SSD model, its training folders and pipeline.config, owned by the student of its own
 /etc/passwd, and its TFLite runtime in ~/tod_tf2/.venv-tflite, made by that student from a PEP 503 index on
 127.0.0.1 (the real PyPI's wheels, cached once: support/wheels.py); a rerun changes nothing and downloads nothing.
-The Pi 4/5 on 32-bit Raspberry Pi OS (aarch64 kernel, 32-bit userland) cannot be emulated: tests/unit/plugins/module_utils/test_lab.py covers it on its facts.
+The Pi 4/5 on 32-bit Raspberry Pi OS (aarch64 kernel, 32-bit userland) cannot be emulated:
+tests/unit/plugins/module_utils/test_lab.py covers it on its facts.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ PROJECT = 'faces_cubes'
 # Debian bookworm: Python 3.11, glibc 2.36 on both; the runtime of each from _lab.PI_RUNTIME_WHEELS.
 USERLANDS = {'pi64': ('aarch64', 64, 'ai-edge-litert 2.3.0'), 'pi32': ('armv7l', 32, 'tflite-runtime 2.14.0')}
 # What each venv imports: the runtime's Interpreter, and numpy from pip (64-bit) or from python3-numpy (32-bit).
-IMPORTS = {'pi64': ('ai_edge_litert.interpreter', '2.', 'false'), 'pi32': ('tflite_runtime.interpreter', '1.24.', 'true')}
+IMPORTS = {'pi64': ('ai_edge_litert.interpreter', '2.', 'false'),
+           'pi32': ('tflite_runtime.interpreter', '1.24.', 'true')}
 
 
 @pytest.mark.parametrize('host', sorted(USERLANDS))

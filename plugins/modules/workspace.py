@@ -111,8 +111,8 @@ options:
       - The wheels come from O(pi_index); with O(pi_wheels) pinned for the Pi's platform, pip installs exactly those
         files and checks their sha256 (C(--require-hashes)).
       - A rerun with the same runtime, wheels and Python reads the venv's record and runs nothing.
-      - A userland with no wheel (32-bit with Python 3.12 or newer, ARMv6, not glibc) fails this part, naming the
-        combination; set V(false) to provision such a Pi without a runtime.
+      - A userland with no wheel (a 32-bit one with a Python later than 3.11, ARMv6, not glibc) fails this part,
+        naming the combination; set V(false) to provision such a Pi without a runtime.
     type: bool
     default: true
   pi_index:

@@ -46,10 +46,10 @@ PI_RUNTIME_WHEELS = (
 )
 # The runtime's name by the bits of a userland, for what only knows the bits (the summary, the pi_runtime filter).
 PI_RUNTIMES = dict((line['bits'], line['package']) for line in reversed(PI_RUNTIME_WHEELS))
-# What a 32-bit ARM userland reports as its machine: an armv7l Pi, or an aarch64 kernel (Pi 3/4/5) with 32-bit
-# Raspberry Pi OS, whose programs run as armv7l (pip's platform tags say so too).
 # How every refusal ends: the way to provision the host without a runtime.
 NO_RUNTIME = 'else set workstation_pi_runtime to false for this host (host_vars) to provision it without one'
+# What a 32-bit ARM userland reports as its machine: an armv7l Pi, or an aarch64 kernel (Pi 3/4/5) with 32-bit
+# Raspberry Pi OS, whose programs run as armv7l (pip's platform tags say so too).
 ARM_MACHINES = {64: ('aarch64', 'arm64'), 32: ('armv7l', 'armv8l', 'aarch64', 'arm64')}
 
 # The file every real run of the workstation leaves at the workspace root (read by the role's inspect entry point
@@ -60,7 +60,7 @@ RUN_RECORD = '.labfleet-zoo-provisioned.json'
 # bin/activate), and the file in it that says what was installed and checked there (read on reruns: no pip run).
 PI_VENV = '.venv-tflite'
 PI_VENV_MARKER = 'labfleet-zoo-runtime.json'
-# Where a Pi's wheels come from when the lab has no mirror.
+# Where a Pi's wheels come from when the inventory names no index (workstation_pi_index).
 PYPI_INDEX = 'https://pypi.org/simple/'
 
 
@@ -234,7 +234,7 @@ _PLATFORM = re.compile(r'^(aarch64|armv7l)-py(3\.[0-9]{1,2})-glibc(2\.[0-9]{1,3}
 
 
 def wheel_platform(machine, python, glibc):
-    """The name of a userland's wheel platform, the key of its wheels in the lab's lock and on the mirror:
+    """The name of a userland's wheel platform, the key of its pinned wheels (workstation_pi_wheels):
     ``aarch64-py3.11-glibc2.36`` (the runtime line's machine, Python and glibc versions x.y)."""
     return '%s-py%s-glibc%s' % (machine, _shown(_version(python, 'the Python version')),
                                 _shown(_version(glibc, 'the glibc version')))

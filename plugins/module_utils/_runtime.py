@@ -86,13 +86,13 @@ def pinned_lines(files):
 class Runtime(object):
     """The runtime part of one workspace run: ``converge()`` -> result dict (``action`` in words)."""
 
-    def __init__(self, line, python, glibc, account, root, root_fd, indexes, pins=None, timeout=30, retries=5,
+    def __init__(self, line, python, glibc, account, root, root_fd, index, pins=None, timeout=30, retries=5,
                  check_mode=False, python_exe=None):
         self.line, self.account, self.root, self.root_fd = line, account, root, root_fd
         self.python_exe = python_exe or sys.executable     # the venv's base: the Python that runs the module
         self.check_mode, self.timeout, self.retries = check_mode, timeout, retries
         self.platform = _lab.wheel_platform(line['machine'], python, glibc)
-        self.indexes = list(indexes)
+        self.index = index
         self.venv = os.path.join(root, _lab.PI_VENV)
         requirements, self.no_deps = _lab.pi_runtime_requirements(line)
         platform_pins = (pins or {}).get(self.platform) or {}
@@ -108,8 +108,8 @@ class Runtime(object):
                                'wheels, or none' % (self.platform, line['package']))
         self.requirements = self.pinned or requirements
         self.system_numpy = line['numpy'] == 'system'
+        # The platform names the Python x.y too: a new Python minor version makes the venv again.
         self.wanted = dict(package=line['package'], wanted_version=line['version'], platform=self.platform,
-                           python=python.rsplit('.', 1)[0] if python.count('.') > 1 else python,
                            system_site_packages=self.system_numpy, requirements=self.requirements)
         self.deadline = None
         self.python_there = False      # the venv has its bin/python (seen by descriptor, not followed)
@@ -159,7 +159,7 @@ class Runtime(object):
     def converge(self):
         state, record = self.observed()
         result = dict(package=self.line['package'], version=self.line['version'], venv=self.venv,
-                      platform=self.platform, index=self.indexes[0], pinned=len(self.pinned))
+                      platform=self.platform, index=self.index, pinned=len(self.pinned))
         if state == 'marker' and self.current(record) and self.python_there:
             return dict(result, action=words.UNCHANGED, changed=False, imports=True,
                         numpy=str(record.get('numpy', ''))[:40])
@@ -174,14 +174,13 @@ class Runtime(object):
         if self.system_numpy and importlib.util.find_spec('numpy') is None:
             raise ZooError('%s on this %d-bit userland needs the distribution\'s numpy (PyPI has no wheel of it for '
                            '32-bit ARM): install the package python3-numpy (sudo apt install python3-numpy) and run '
-                           'again, or set workstation_pi_runtime to false for this host'
-                           % (self.line['package'], self.line['bits']))
+                           'again; %s' % (self.line['package'], self.line['bits'], _lab.NO_RUNTIME))
         self.deadline = time.monotonic() + DEADLINE
         python = os.path.join(self.venv, 'bin', 'python')
         if state == 'absent' or not self.python_there:
             self.run('make the venv', [self.python_exe, '-m', 'venv'] + (
                 ['--system-site-packages'] if self.system_numpy else []) + [self.venv])
-        self.run('install %s %s from %s' % (self.line['package'], self.line['version'], self.indexes[0]),
+        self.run('install %s %s from %s' % (self.line['package'], self.line['version'], self.index),
                  self.pip_command(python), stdin='\n'.join(self.requirements) + '\n')
         marker = os.path.join(self.venv, _lab.PI_VENV_MARKER)
         checked_at = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
@@ -197,9 +196,7 @@ class Runtime(object):
 
     def pip_command(self, python):
         cmd = [python, '-c', PIP, os.path.join(self.venv, REQUIREMENTS), 'install', '--no-input',
-               '--disable-pip-version-check', '--no-cache-dir', '--only-binary=:all:', '--index-url', self.indexes[0]]
-        for extra in self.indexes[1:]:
-            cmd += ['--extra-index-url', extra]
+               '--disable-pip-version-check', '--no-cache-dir', '--only-binary=:all:', '--index-url', self.index]
         cmd += ['--timeout', str(self.timeout), '--retries', str(self.retries)]
         if self.pinned:
             cmd.append('--require-hashes')

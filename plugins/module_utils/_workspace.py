@@ -338,9 +338,9 @@ class Run(object):
             return dict(action=words.FAILED, changed=False, package=_lab.UNKNOWN, imports=False)
         from ansible_collections.labfleet.zoo.plugins.module_utils._runtime import Runtime
         # The lab mirror does not serve a wheelhouse yet: PyPI unless the inventory names another index.
-        indexes = [p['pi_index'] or _lab.PYPI_INDEX]
         try:
-            res = Runtime(self.wheel, self.result['python'], self.result['glibc'], account, root, root_fd, indexes,
+            res = Runtime(self.wheel, self.result['python'], self.result['glibc'], account, root, root_fd,
+                          p['pi_index'] or _lab.PYPI_INDEX,
                           p['pi_wheels'], p['timeout'], p['retries'], self.check_mode).converge()
         except (ZooError, OSError) as e:
             self.fail('runtime', self.message(e, 'install the TFLite runtime in %s' % root))

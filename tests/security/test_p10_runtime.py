@@ -48,13 +48,13 @@ def pins(index):
     return {PLATFORM: dict((name, {'sha256': digest}) for name, digest in index.files.items())}
 
 
-def runtime(lab, index, check_mode=False, pinned=True):
+def runtime(lab, index, check_mode=False, pinned=True, timeout=5, retries=0):
     account = pwd.getpwnam(lab.user)
     root = lab.home / 'tod_tf2'
     fd = _fs.open_dest(str(root))
     try:
-        return _runtime.Runtime(NATIVE_LINE, VERSION, GLIBC, account, str(root), fd, [index.url],
-                                pins(index) if pinned else {}, timeout=5, retries=0, check_mode=check_mode,
+        return _runtime.Runtime(NATIVE_LINE, VERSION, GLIBC, account, str(root), fd, index.url,
+                                pins(index) if pinned else {}, timeout=timeout, retries=retries, check_mode=check_mode,
                                 python_exe=PYTHON).converge()
     finally:
         os.close(fd)
@@ -151,13 +151,6 @@ def test_a_stalled_index_ends_at_the_deadline_and_leaves_no_process(lab, wheels,
     wheels.stalled.set()
     started = time.monotonic()
     with pytest.raises(ZooError, match='took more than 20 s'):
-        # pip's own per-read timeout would retry for longer: the deadline ends it.
-        account = pwd.getpwnam(lab.user)
-        fd = _fs.open_dest(str(lab.home / 'tod_tf2'))
-        try:
-            _runtime.Runtime(NATIVE_LINE, VERSION, GLIBC, account, str(lab.home / 'tod_tf2'), fd, [wheels.url],
-                             pins(wheels), timeout=60, retries=5, python_exe=PYTHON).converge()
-        finally:
-            os.close(fd)
+        runtime(lab, wheels, timeout=60, retries=5)    # pip's own per-read timeout would retry for longer
     assert time.monotonic() - started < 60
     assert student_processes(lab.uid) == []

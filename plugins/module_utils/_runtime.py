@@ -25,22 +25,17 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
-import signal
 import stat
-import subprocess
 import sys
-import tempfile
 import time
 
-from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _lab
+from ansible_collections.labfleet.zoo.plugins.module_utils import _fs, _lab, _process, _wheelhouse
 from ansible_collections.labfleet.zoo.plugins.module_utils import _vocabulary as words
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 
 DEADLINE = 1800            # seconds for the whole install (venv, pip, import check); ~1.5 min on an emulated Pi
 MARKER_LIMIT = 64 * 1024   # bytes: a bigger marker is not one this module's check wrote
 OUTPUT_TAIL = 1500         # characters of a failed command's output quoted in the message
-_SHA256 = re.compile(r'^[0-9a-f]{64}$')
 
 # Run by the venv's Python as the student: write the requirement lines (with their hashes, which pip takes from a
 # file only) from stdin into the venv, then run pip on them.
@@ -70,19 +65,6 @@ print(json.dumps(record))
 '''
 
 
-def pinned_lines(files):
-    """Requirement lines ``name==version --hash=sha256:<hex>`` of a platform's pinned wheels
-    ({file name: {sha256, size}}), one line per distribution with every hash of its files."""
-    by_req = {}
-    for filename, entry in sorted((files or {}).items()):
-        digest = str((entry or {}).get('sha256', '') if isinstance(entry, dict) else entry)
-        if not _SHA256.match(digest):
-            raise ValueError('the pinned wheel %s has no sha256 (64 hex digits) in the lock' % _fs.quote(filename))
-        by_req.setdefault(_lab.wheel_requirement(filename), []).append(digest)
-    return ['%s==%s %s' % (name, version, ' '.join('--hash=sha256:%s' % d for d in digests))
-            for (name, version), digests in sorted(by_req.items())]
-
-
 class Runtime(object):
     """The runtime part of one workspace run: ``converge()`` -> result dict (``action`` in words)."""
 
@@ -95,9 +77,13 @@ class Runtime(object):
         self.index = index
         self.venv = os.path.join(root, _lab.PI_VENV)
         requirements, self.no_deps = _lab.pi_runtime_requirements(line)
+        if pins and self.platform not in pins:
+            raise ZooError('the lab\'s wheelhouse (workstation_pi_wheels) has wheels for %s, not for this Pi\'s '
+                           'platform %s: add %s to mirror_pi_platforms and run the mirror again; %s' % (
+                               ', '.join(sorted(pins)), self.platform, self.platform, _lab.NO_RUNTIME))
         platform_pins = (pins or {}).get(self.platform) or {}
         try:
-            self.pinned = pinned_lines(platform_pins)
+            self.pinned = _wheelhouse.pinned_lines(platform_pins)
         except ValueError as e:
             raise ZooError('%s (platform %s)' % (e, self.platform))
         if self.pinned:
@@ -217,27 +203,17 @@ class Runtime(object):
                                % account.pw_name)
             kwargs = dict(user=account.pw_uid, group=account.pw_gid,
                           extra_groups=os.getgrouplist(account.pw_name, account.pw_gid))
-        left = self.deadline - time.monotonic()
-        with tempfile.TemporaryFile() as out:
-            try:
-                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                        cwd='/', umask=0o022, start_new_session=True, close_fds=True, **kwargs)
-            except OSError as e:
-                raise ZooError('cannot %s in %s: %s' % (doing, self.venv, _fs.os_error(e)))
-            try:
-                proc.communicate(stdin.encode('utf-8'), timeout=max(left, 1))
-            except subprocess.TimeoutExpired:
-                _kill(proc)
-                raise ZooError('%s in %s took more than %d s: stopped; run again (the install resumes) or check the '
-                               'index' % (doing, self.venv, DEADLINE))
-            out.seek(0, os.SEEK_END)
-            size = out.tell()
-            out.seek(max(0, size - 64 * 1024))
-            text = out.read().decode('utf-8', 'replace')
-        if proc.returncode != 0:
-            tail = text[-OUTPUT_TAIL:].strip()
+        try:
+            status, text = _process.run(cmd, env, self.deadline - time.monotonic(), stdin=stdin, umask=0o022,
+                                        **kwargs)
+        except OSError as e:
+            raise ZooError('cannot %s in %s: %s' % (doing, self.venv, _fs.os_error(e)))
+        except _process.Expired:
+            raise ZooError('%s in %s took more than %d s: stopped; run again (the install resumes) or check the '
+                           'index' % (doing, self.venv, DEADLINE))
+        if status != 0:
             raise ZooError('cannot %s in %s (as %s, exit status %d): %s' % (
-                doing, self.venv, account.pw_name, proc.returncode, tail))
+                doing, self.venv, account.pw_name, status, text[-OUTPUT_TAIL:].strip()))
         return text
 
 
@@ -250,11 +226,3 @@ def _python_in(venv_fd):
         return _fs.lstat(bin_fd, 'python') is not None
     finally:
         os.close(bin_fd)
-
-
-def _kill(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    proc.wait()

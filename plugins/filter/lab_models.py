@@ -9,6 +9,7 @@ workstation_models.yml and lab_models.yml beside this file."""
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _lab
 
@@ -21,6 +22,7 @@ SELECTION_DEFAULTS = {
     'workstation_models_pi': ['ssd_mobilenet_v2_fpnlite_320x320_coco17_tpu-8'],
     'workstation_models': [],
     'workstation_models_extra': [],
+    'workstation_pi_runtime': True,
 }
 
 
@@ -51,17 +53,9 @@ def pi_runtime(userspace_bits):
 GROUP_PROFILES = {'student_pcs': 'pc', 'raspberry_pis': 'pi'}
 
 
-def lab_models(hosts, hostvars, defaults=None, extra=None, group_profiles=None):
-    """[{key, hosts}] for every model some host of ``hosts`` gets, in first-seen order, plus ``extra``.
-
-    Each host's selection variables come from ``hostvars`` (inventory, host_vars, extra vars), else ``defaults``,
-    else SELECTION_DEFAULTS (the workstation role's defaults). Profile ``auto`` is decided from the host's
-    ``ansible_facts.architecture`` as the workstation decides it when facts are known; else from the host's groups
-    (``group_profiles``, GROUP_PROFILES by default), so that no host is contacted for its facts; a host that is in
-    none of them (or in groups of both profiles) counts with both profiles' lists.
-    """
+def _hosts(hosts, hostvars, defaults, group_profiles):
+    """(host, profile, get) for each of ``hosts``: ``get(name)`` is the host's value of a selection variable."""
     by_group = GROUP_PROFILES if group_profiles is None else group_profiles
-    found = {}
     for host in hosts:
         variables = hostvars[host]
 
@@ -77,6 +71,20 @@ def lab_models(hosts, hostvars, defaults=None, extra=None, group_profiles=None):
             hinted = set(by_group[g] for g in (variables['group_names'] if 'group_names' in variables else ())
                          if g in by_group)
             profile = hinted.pop() if len(hinted) == 1 else _lab.UNKNOWN
+        yield host, profile, get
+
+
+def lab_models(hosts, hostvars, defaults=None, extra=None, group_profiles=None):
+    """[{key, hosts}] for every model some host of ``hosts`` gets, in first-seen order, plus ``extra``.
+
+    Each host's selection variables come from ``hostvars`` (inventory, host_vars, extra vars), else ``defaults``,
+    else SELECTION_DEFAULTS (the workstation role's defaults). Profile ``auto`` is decided from the host's
+    ``ansible_facts.architecture`` as the workstation decides it when facts are known; else from the host's groups
+    (``group_profiles``, GROUP_PROFILES by default), so that no host is contacted for its facts; a host that is in
+    none of them (or in groups of both profiles) counts with both profiles' lists.
+    """
+    found = {}
+    for host, profile, get in _hosts(hosts, hostvars, defaults, group_profiles):
         chosen = workstation_models(profile, pc=get('workstation_models_pc'), pi=get('workstation_models_pi'),
                                     models=get('workstation_models'), extra=get('workstation_models_extra'))
         for key in chosen:
@@ -86,8 +94,22 @@ def lab_models(hosts, hostvars, defaults=None, extra=None, group_profiles=None):
     return [{'key': key, 'hosts': found_hosts} for key, found_hosts in found.items()]
 
 
+def lab_pis(hosts, hostvars, defaults=None, group_profiles=None):
+    """The hosts of ``hosts`` that install a Pi runtime: profile ``pi`` (or unknown: it may be one), decided as
+    lab_models decides it, and ``workstation_pi_runtime`` not false."""
+    found = []
+    for host, profile, get in _hosts(hosts, hostvars, defaults, group_profiles):
+        try:
+            runtime = boolean(get('workstation_pi_runtime'), strict=True)
+        except TypeError as e:
+            raise AnsibleFilterError('%s: workstation_pi_runtime: %s' % (host, e))
+        if runtime and profile in ('pi', _lab.UNKNOWN):
+            found.append(host)
+    return found
+
+
 class FilterModule(object):
 
     def filters(self):
         return {'workstation_profile': workstation_profile, 'workstation_models': workstation_models,
-                'lab_models': lab_models, 'pi_runtime': pi_runtime}
+                'lab_models': lab_models, 'lab_pis': lab_pis, 'pi_runtime': pi_runtime}

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: lock
-short_description: The pinned zoo archives of the lab's lock file
+short_description: The pinned zoo archives (or Pi wheels) of the lab's lock file
 version_added: 0.1.0
 description:
   - Reads the lab's lock file (C(.zoo.lock.yml), kept with the inventory), where the role P(labfleet.zoo.mirror#role)
@@ -15,6 +15,8 @@ description:
   - "Returns its entries, C({<model>: {sha256, size, url, recorded, etag, last_modified}}), or with O(checksums)
     the digests in the form M(labfleet.zoo.model) takes, C({<model>: 'sha256:<hex>'}), ready for
     C(workstation_checksums)."
+  - "With O(wheels), the Raspberry Pis' runtime wheels that M(labfleet.zoo.wheelhouse) recorded,
+    C({<platform>: {<wheel file>: {sha256, size}}}), ready for C(workstation_pi_wheels)."
   - A missing lock file gives an empty mapping (nothing is pinned yet); a malformed one fails, naming the file.
 author:
   - labfleet.zoo contributors (@labfleet)
@@ -28,11 +30,17 @@ options:
     description: "Return C({<model>: 'sha256:<hex>'}) instead of the entries."
     type: bool
     default: false
+  wheels:
+    description: "Return the C(wheels) section, C({<platform>: {<wheel file>: {sha256, size}}}), instead of the
+      archives' entries."
+    type: bool
+    default: false
 notes:
   - Runs on the controller. The file is read each time the lookup is templated, so a play sees what an earlier play
     of the same run recorded.
 seealso:
   - module: labfleet.zoo.archive
+  - module: labfleet.zoo.wheelhouse
 """
 
 EXAMPLES = r"""
@@ -43,11 +51,16 @@ EXAMPLES = r"""
 - name: Show when each archive was recorded
   ansible.builtin.debug:
     msg: "{{ lookup('labfleet.zoo.lock', inventory_dir ~ '/.zoo.lock.yml') | dict2items | map(attribute='value.recorded') }}"
+
+- name: Pin the Pis' runtime wheels to the lab's lock (inventory group_vars/all.yml)
+  ansible.builtin.set_fact:
+    workstation_pi_wheels: "{{ lookup('labfleet.zoo.lock', inventory_dir ~ '/.zoo.lock.yml', wheels=true) }}"
 """
 
 RETURN = r"""
 _raw:
-  description: "One mapping, C({<model>: entry}), or C({<model>: 'sha256:<hex>'}) with O(checksums)."
+  description: "One mapping, C({<model>: entry}), C({<model>: 'sha256:<hex>'}) with O(checksums), or
+    C({<platform>: {<wheel file>: entry}}) with O(wheels)."
   type: list
   elements: dict
 """
@@ -65,7 +78,11 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         if len(terms) != 1:
             raise AnsibleLookupError('give the path of one lock file, got %d terms' % len(terms))
+        if self.get_option('checksums') and self.get_option('wheels'):
+            raise AnsibleLookupError('give checksums=true or wheels=true, not both')
         try:
+            if self.get_option('wheels'):
+                return [_lock.wheels(terms[0])]
             models = _lock.read(terms[0])
         except ZooError as e:
             raise AnsibleLookupError(str(e))

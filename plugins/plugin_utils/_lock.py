@@ -15,6 +15,11 @@ compares an entry with what upstream answers now (playbooks/lock_check.yml throu
         recorded: <UTC time of the first download>
         etag: <the ETag upstream answered with, or null>
         last_modified: <the Last-Modified upstream answered with, or null>
+    wheels:                          # the Raspberry Pis' runtime wheels (labfleet.zoo.wheelhouse), when the lab has Pis
+      <platform, e.g. aarch64-py3.11-glibc2.36>:
+        <wheel file name>:
+          sha256: <64 hex digits>
+          size: <bytes>
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooErr
 _SHA256 = re.compile(r'^[0-9a-f]{64}$')
 
 
-def read(path):
-    """{model: entry} of the lock file at ``path``; {} when there is no such file. Malformed files raise ZooError."""
+def _document(path):
+    """The lock file's mapping; {} when there is no such file. Unreadable files raise ZooError."""
     if not os.path.exists(path):
         return {}
     try:
@@ -40,16 +45,48 @@ def read(path):
         raise ZooError('cannot read the lock file %s: %s' % (path, e))
     if document is None:
         return {}
-    models = document.get('models') if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise ZooError('the lock file %s must be a mapping with a "models" mapping (model: {sha256, size, url, '
+                       'recorded}); fix or delete it' % path)
+    return document
+
+
+def _pinned(entry):
+    return isinstance(entry, dict) and bool(_SHA256.match(str(entry.get('sha256', '')))) \
+        and isinstance(entry.get('size'), int)
+
+
+def read(path):
+    """{model: entry} of the lock file at ``path``; {} when there is no such file. Malformed files raise ZooError."""
+    document = _document(path)
+    if not document:
+        return {}
+    models = document.get('models')
     if not isinstance(models, dict):
         raise ZooError('the lock file %s must be a mapping with a "models" mapping (model: {sha256, size, url, '
                        'recorded}); fix or delete it' % path)
     for model, entry in models.items():
-        if not isinstance(entry, dict) or not _SHA256.match(str(entry.get('sha256', ''))) \
-                or not isinstance(entry.get('size'), int):
+        if not _pinned(entry):
             raise ZooError('the lock file %s: the entry of %s needs sha256 (64 lower-case hex digits) and size '
                            '(bytes); fix it, or delete the entry to record the archive again' % (path, model))
     return models
+
+
+def wheels(path):
+    """{platform: {wheel file: {sha256, size}}} of the lock file's ``wheels`` section; {} when there is none."""
+    section = _document(path).get('wheels')
+    if section is None:
+        return {}
+    if not isinstance(section, dict) or not all(isinstance(files, dict) for files in section.values()):
+        raise ZooError('the lock file %s: "wheels" must map each platform to {wheel file: {sha256, size}}; fix it, '
+                       'or delete the section to record the wheels again' % path)
+    for platform, files in section.items():
+        for name, entry in files.items():
+            if not _pinned(entry):
+                raise ZooError('the lock file %s: the wheel %s of %s needs sha256 (64 lower-case hex digits) and '
+                               'size (bytes); fix it, or delete the platform to record its wheels again'
+                               % (path, name, platform))
+    return section
 
 
 def checksums(models):

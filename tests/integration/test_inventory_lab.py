@@ -48,6 +48,18 @@ def test_workstation_mirrors(tmp_path, teachers, mirrors):
     assert templated(inventory, 'workstation_checksums') == dict((host, {}) for host in WORKSTATIONS)
 
 
+@pytest.mark.parametrize('teachers, index', [(True, 'http://192.168.10.10:8080/simple/'), (False, '')],
+                         ids=['with-teachers', 'without-teachers'])
+def test_the_pis_install_from_the_mirror_wheelhouse_pinned_by_the_lock(tmp_path, teachers, index):
+    inventory = copy_lab(tmp_path, teachers)
+    assert templated(inventory, 'workstation_pi_index') == dict((host, index) for host in WORKSTATIONS)
+    assert templated(inventory, 'workstation_pi_wheels') == dict((host, {}) for host in WORKSTATIONS)
+    wheels = {'aarch64-py3.11-glibc2.36': {'numpy-2.4.6-cp311-cp311-manylinux_2_27_aarch64.whl': {
+        'sha256': 'ab' * 32, 'size': 3}}}
+    (inventory / '.zoo.lock.yml').write_text('---\n' + yaml.safe_dump({'models': {}, 'wheels': wheels}))
+    assert templated(inventory, 'workstation_pi_wheels', 'pi01') == {'pi01': wheels}
+
+
 def test_the_provisioning_plays_select_their_hosts_without_teachers(tmp_path):
     inventory = copy_lab(tmp_path, teachers=False)
     proc = subprocess.run([str(BIN / 'ansible-playbook'), '-i', str(inventory), '--list-hosts',

@@ -27,7 +27,7 @@ def test_the_selection_rule_defaults_are_the_workstation_role_defaults(name):
 
 
 def test_every_model_choosing_variable_of_the_role_has_a_rule_default():
-    choosing = set(name for name in WORKSTATION_DEFAULTS if name == 'workstation_profile'
+    choosing = set(name for name in WORKSTATION_DEFAULTS if name in ('workstation_profile', 'workstation_pi_runtime')
                    or re.match(r'^workstation_models(_|$)', name))
     assert choosing == set(SELECTION_DEFAULTS)
 

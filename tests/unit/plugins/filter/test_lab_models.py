@@ -7,8 +7,9 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labfleet.zoo.plugins.filter.lab_models import (SELECTION_DEFAULTS, lab_models, pi_runtime,
-                                                                        workstation_models, workstation_profile)
+from ansible_collections.labfleet.zoo.plugins.filter.lab_models import (SELECTION_DEFAULTS, lab_models, lab_pis,
+                                                                        pi_runtime, workstation_models,
+                                                                        workstation_profile)
 from ansible_collections.labfleet.zoo.plugins.filter.lock_changes import lock_changes
 from ansible_collections.labfleet.zoo.plugins.module_utils._errors import ZooError
 from ansible_collections.labfleet.zoo.plugins.plugin_utils import _lock
@@ -112,6 +113,48 @@ def test_lock_read_rejects_malformed_files_naming_them(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ZooError, match='lock file %s' % path):
         _lock.read(str(path))
+
+
+def test_lab_pis_are_the_pis_and_maybe_pis_that_install_a_runtime():
+    hostvars = {
+        'pc01': {'group_names': ['student_pcs']},
+        'pi01': {'group_names': ['raspberry_pis']},
+        'pi02': {'group_names': ['raspberry_pis'], 'workstation_pi_runtime': False},
+        'pi03': {'group_names': ['raspberry_pis'], 'workstation_pi_runtime': 'no'},
+        'box': {'group_names': []},                                       # either profile: it may be a Pi
+        'arm': {'group_names': ['student_pcs'], 'ansible_facts': {'architecture': 'aarch64'}},  # facts win
+        'forced': {'group_names': ['raspberry_pis'], 'workstation_profile': 'pc'},
+    }
+    assert lab_pis(list(hostvars), hostvars) == ['pi01', 'box', 'arm']
+    assert lab_pis(['pi01'], hostvars, defaults={'workstation_pi_runtime': False}) == []
+    assert lab_pis(['pi04'], {'pi04': {'group_names': ['raspberry_pis'], 'workstation_pi_runtime': True}},
+                   defaults={'workstation_pi_runtime': False}) == ['pi04']     # its own value wins
+    assert lab_pis(['box'], {'box': {}}, defaults={'workstation_pi_runtime': False}) == []
+    with pytest.raises(AnsibleFilterError, match='pi01: workstation_pi_runtime'):
+        lab_pis(['pi01'], {'pi01': {'group_names': ['raspberry_pis'], 'workstation_pi_runtime': 'maybe'}})
+
+
+WHEEL = {'sha256': 'cd' * 32, 'size': 7}
+
+
+def test_lock_wheels_section_is_read_beside_the_models(tmp_path):
+    path = tmp_path / 'lock.yml'
+    assert _lock.wheels(str(path)) == {}
+    path.write_text(yaml.safe_dump({'models': {}}))
+    assert _lock.wheels(str(path)) == {}
+    wheels = {'aarch64-py3.11-glibc2.36': {'numpy-2.4.6-cp311-cp311-manylinux_2_27_aarch64.whl': WHEEL}}
+    path.write_text(yaml.safe_dump({'models': {}, 'wheels': wheels}))
+    assert _lock.wheels(str(path)) == wheels and _lock.read(str(path)) == {}
+
+
+@pytest.mark.parametrize('wheels', [['a'], {'p': ['f.whl']}, {'p': {'f.whl': {'sha256': 'xyz', 'size': 1}}},
+                                    {'p': {'f.whl': {'sha256': 'cd' * 32}}}],
+                         ids=['list', 'platform-list', 'bad-sha', 'no-size'])
+def test_lock_wheels_rejects_malformed_sections_naming_the_file(tmp_path, wheels):
+    path = tmp_path / 'lock.yml'
+    path.write_text(yaml.safe_dump({'models': {}, 'wheels': wheels}))
+    with pytest.raises(ZooError, match='lock file %s' % path):
+        _lock.wheels(str(path))
 
 
 ENTRY = {'sha256': 'ab' * 32, 'size': 100, 'url': 'http://x/m.tar.gz', 'etag': '"e1"', 'last_modified': 'Mon, 1 Jan'}

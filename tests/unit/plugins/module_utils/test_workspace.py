@@ -194,3 +194,17 @@ def test_a_pi_without_a_runtime_wheel_fails_that_part_only_and_the_opt_out_provi
     result, _warnings = _workspace.converge(params(zoo, root, profile='auto', pi_runtime=False))
     assert not result.get('failed') and result['runtime'] == {} and result['pi_runtime'] == 'unknown'
     assert not (root / '.venv-tflite').exists()
+
+
+def test_a_pi_whose_platform_the_lab_wheelhouse_lacks_is_told_to_add_it_to_the_mirror(zoo, tmp_path, monkeypatch):
+    # A trixie 64-bit Pi (Python 3.13, glibc 2.41) in a lab whose lock pins only the bookworm platforms.
+    monkeypatch.setattr(_workspace, 'host_facts', lambda: ('aarch64', 64, '3.13.5', '2.41'))
+    pins = {'aarch64-py3.11-glibc2.36': {'ai_edge_litert-2.3.0-cp311-cp311-manylinux_2_27_aarch64.whl': {
+        'sha256': 'ab' * 32, 'size': 1}}}
+    root = tmp_path / 'ws'
+    result, _warnings = _workspace.converge(params(zoo, root, profile='auto', pi_wheels=pins,
+                                                   pi_index='http://127.0.0.1:9/simple/'))
+    assert result['failed'] and result['runtime']['action'] == 'failed', result
+    assert ('has wheels for aarch64-py3.11-glibc2.36, not for this Pi\'s platform aarch64-py3.13-glibc2.41: add '
+            'aarch64-py3.13-glibc2.41 to mirror_pi_platforms') in result['msg'], result['msg']
+    assert not (root / '.venv-tflite').exists()

@@ -3,8 +3,10 @@ armhf one, each run under qemu-user and reached over SSH as root, provisioning t
 
 No profile is forced: each Pi finds its own from its userland (aarch64, 64-bit -> ai-edge-litert; armv7l, 32-bit ->
 tflite-runtime), gets the SSD model, its training folders and pipeline.config, owned by the student of its own
-/etc/passwd, and its TFLite runtime in ~/tod_tf2/.venv-tflite, made by that student from a PEP 503 index on
-127.0.0.1 (the real PyPI's wheels, cached once: support/wheels.py); a rerun changes nothing and downloads nothing.
+/etc/passwd, and its TFLite runtime in ~/tod_tf2/.venv-tflite, made by that student from the lab mirror's
+wheelhouse (this machine: the role labfleet.zoo.mirror, a real nginx), which fetched each wheel once from an
+"upstream" PEP 503 index on 127.0.0.1 (the real PyPI's wheels, cached once: support/wheels.py) and pinned it in the
+lab's lock; a rerun changes nothing and downloads nothing.
 The Pi 4/5 on 32-bit Raspberry Pi OS (aarch64 kernel, 32-bit userland) cannot be emulated:
 tests/unit/plugins/module_utils/test_lab.py covers it on its facts.
 """
@@ -13,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
 from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog, _lab
 from ansible_collections.labfleet.zoo.tests.support.fleet import record_timing
+from ansible_collections.labfleet.zoo.tests.support.mirror import TEACHER
 from ansible_collections.labfleet.zoo.tests.support.repo import PI_MODEL
 from ansible_collections.labfleet.zoo.tests.support.runner import WORKSPACE_TASK
 
@@ -30,6 +34,21 @@ USERLANDS = {'pi64': ('aarch64', 64, 'ai-edge-litert 2.3.0'), 'pi32': ('armv7l',
 # What each venv imports: the runtime's Interpreter, and numpy from pip (64-bit) or from python3-numpy (32-bit).
 IMPORTS = {'pi64': ('ai_edge_litert.interpreter', '2.', 'false'),
            'pi32': ('tflite_runtime.interpreter', '1.24.', 'true')}
+PLATFORMS = {'pi64': 'aarch64-py3.11-glibc2.36', 'pi32': 'armv7l-py3.11-glibc2.36'}
+# nginx's combined log: "GET /wheels/<file> HTTP/1.1" <status> <bytes> "<referer>" "<pip's user agent, JSON>"
+ACCESS = re.compile(r'"GET /wheels/([^ "]+) HTTP/[0-9.]+" (\d+) \d+ "[^"]*" "pip/[^ ]+ (\{.*\})"$')
+
+
+def wheel_gets(fleet):
+    """{(wheel file, the CPU pip ran on): count} of the wheels nginx served, from its access log."""
+    found = {}
+    for line in fleet.access_log.read_text().splitlines():
+        match = ACCESS.search(line)
+        if match and match.group(2) == '200':
+            agent = json.loads(match.group(3).replace('\\x22', '"'))     # nginx logs a quote as \x22
+            key = (match.group(1), agent['cpu'])
+            found[key] = found.get(key, 0) + 1
+    return found
 
 
 @pytest.mark.parametrize('host', sorted(USERLANDS))
@@ -83,24 +102,52 @@ def test_each_pi_gets_its_runtime_in_a_venv_its_student_made_and_it_imports(firs
     assert out.stdout.strip() == 'Interpreter', out
 
 
-def test_each_pi_fetched_each_wheel_of_its_platform_once(first_run, pi_wheels):
+def test_the_mirror_fetched_each_wheel_once_and_pinned_it_in_the_lock(first_run, pis, pi_wheels):
     wanted = sorted(name for names in pi_wheels.by_platform.values() for name in names)
     assert sorted(first_run.wheel_requests) == wanted
     assert set(first_run.wheel_requests.values()) == {1}, first_run.wheel_requests
+    (house,) = first_run.fill.results(TEACHER, 'write their index')
+    assert house['changed'] and house['bytes_downloaded'] == sum(pi_wheels.size(name) for name in wanted), house
+    pinned = pis.lock('wheels')
+    assert sorted(pinned) == sorted(PLATFORMS.values())
+    for platform, names in pi_wheels.by_platform.items():
+        assert sorted(pinned[platform]) == sorted(names)
+        for name in names:
+            assert pinned[platform][name] == {'sha256': pi_wheels.files[name], 'size': pi_wheels.size(name)}
+            assert (pis.mirror_root / 'wheels' / name).read_bytes() == (pi_wheels.folder / name).read_bytes()
+
+
+@pytest.mark.parametrize('host', sorted(USERLANDS))
+def test_each_pi_got_every_wheel_of_its_platform_from_the_mirror_with_pinned_hashes(first_run, pis, pi_wheels, host):
+    (result,) = first_run.run.results(host, WORKSPACE_TASK)
+    platform = PLATFORMS[host]
+    assert (result['runtime']['platform'], result['runtime']['index']) == (
+        platform, pis.nginx.url + '/simple/'), result['runtime']
+    assert result['runtime']['pinned'] == len(set(_lab.wheel_requirement(n) for n in pi_wheels.by_platform[platform]))
+    cpu = platform.split('-')[0]
+    served = wheel_gets(pis)
+    assert dict((name, n) for (name, on), n in served.items() if on == cpu) == dict(
+        (name, 1) for name in pi_wheels.by_platform[platform]), served
+    requirements = (pis.workspace(host) / _lab.PI_VENV / 'labfleet-zoo-requirements.txt').read_text()
+    assert requirements.count('--hash=sha256:') == len(pi_wheels.by_platform[platform]), requirements
 
 
 def test_a_rerun_changes_nothing_and_downloads_nothing(first_run, pis, pi_zoo, pi_wheels):
-    assert first_run.requests >= len(USERLANDS)
+    assert first_run.requests >= 1
     pi_zoo.reset_counters()
     pi_wheels.reset_counters()
+    served = wheel_gets(pis)
     rerun = pis.provision()
     record_timing('rerun', rerun.seconds, len(pis.hosts), tier='pis')
     assert rerun.rc == 0 and not rerun.problems(), rerun.describe()
-    assert rerun.changed() == dict((host, 0) for host in USERLANDS), rerun.describe()
+    assert rerun.changed() == dict((host, 0) for host in list(USERLANDS) + [TEACHER]), rerun.describe()
     assert pi_zoo.request_count() == 0 and pi_wheels.request_count() == 0
+    assert wheel_gets(pis) == served
     for host in USERLANDS:
         (result,) = rerun.results(host, WORKSPACE_TASK)
         assert (result['runtime']['action'], result['runtime']['imports']) == ('unchanged', True), result
+    (house,) = rerun.results(TEACHER, 'write their index')
+    assert set(p['action'] for p in house['platforms'].values()) == {'unchanged'}, house
 
 
 def test_the_report_shows_each_pi_with_its_runtime(first_run, pis, tmp_path):

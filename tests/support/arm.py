@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from ansible_collections.labfleet.zoo.tests.support.fleet import Fleet, free_port, stop_process, wait_listening
+from ansible_collections.labfleet.zoo.tests.support.mirror import WithMirror
 from ansible_collections.labfleet.zoo.tests.support.repo import REPO
 
 SUITE = 'bookworm'
@@ -220,14 +221,17 @@ class Userland(object):
         shutil.rmtree(str(self.dir))
 
 
-class PiLab(Fleet):
-    """A lab of real emulated Pis (``arches``: {host name: 'arm64' or 'armhf'}), provisioned as the fleet is (the
-    README's command, the same inventory shape) but with no profile override: each Pi finds its own, and its TFLite
-    runtime from ``pi_index`` (a PEP 503 index URL; '' = the role's default)."""
+class PiLab(WithMirror, Fleet):
+    """A lab of real emulated Pis (``arches``: {host name: 'arm64' or 'armhf'}) and its mirror (this machine, the
+    role labfleet.zoo.mirror: zoo archives from ``upstream_url``, the Pis' wheels from the PEP 503 index
+    ``pi_upstream_url``), provisioned as the lab is (the README's command, inventory/lab's wiring) with no profile
+    override: each Pi finds its own, its model from the mirror, its TFLite runtime from the mirror's wheelhouse."""
 
-    def __init__(self, workdir, mirror_url, arches, host_vars=None, pi_index=''):
-        super(PiLab, self).__init__(workdir, mirror_url, (), tuple(arches), None, host_vars)
-        self.pi_group_vars = {'workstation_pi_index': pi_index} if pi_index else {}
+    pi_group_vars = {}
+
+    def __init__(self, workdir, upstream_url, nginx_port, arches, pi_upstream_url, host_vars=None):
+        super(PiLab, self).__init__(workdir, None, (), tuple(arches), None, host_vars)
+        self._mirror(upstream_url, nginx_port, pi_upstream_url)
         self.arches = dict(arches)
         self.userlands = {}
         self.build_seconds = {}     # {arch: seconds its tarball took to build in this session, 0 when cached}

@@ -1,6 +1,7 @@
 """The lab with its mirror, for real: the fleet (support/fleet.py) with its own Unix users (``lm*``), plus a teacher
 host (this machine, local connection) running the role labfleet.zoo.mirror, served by a real nginx
-(support/nginx.py), against an "upstream" zoo server on 127.0.0.1."""
+(support/nginx.py), against an "upstream" zoo server on 127.0.0.1 (and, for the Pis of support/arm.py, an
+"upstream" PEP 503 index of their wheels: support/wheels.py)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,16 @@ PCS, PIS = lab_hosts('lm')
 # the fleet tests' lock is held by their session fixture for the whole session).
 LOCK = '/run/lock/labfleet-zoo-mirror-fleet.lock'
 # The documented wiring of inventory/lab/group_vars/all.yml, used as is (ansible_user aside: one user per host here).
-LAB_WIRING = ('lab_mirror_host', 'lab_mirror_url', 'workstation_mirrors', 'workstation_checksums')
+LAB_WIRING = ('lab_mirror_host', 'lab_mirror_url', 'workstation_mirrors', 'workstation_checksums',
+              'workstation_pi_index', 'workstation_pi_wheels')
 
 
-class MirrorFleet(Fleet):
-    """The fleet with its own users (the course's lab of ``lm*`` users unless told), a ``teachers`` group (this machine)
-    and the lab inventory's wiring."""
+class WithMirror(object):
+    """A fleet (Fleet or one of its kinds) with a ``teachers`` group (this machine) running the mirror role and the
+    lab inventory's wiring; ``nginx`` is set by the caller (support/nginx.py on ``site`` and ``nginx_port``)."""
 
-    def __init__(self, workdir, upstream_url, nginx_port, pcs=PCS, pis=PIS, lock=LOCK, host_vars=None):
-        host_vars = lab_host_vars(pcs, pis) if host_vars is None else host_vars
-        super(MirrorFleet, self).__init__(workdir, None, pcs, pis, lock, host_vars)
-        self.upstream_url = upstream_url
+    def _mirror(self, upstream_url, nginx_port, pi_upstream_url=''):
+        self.upstream_url, self.pi_upstream_url = upstream_url, pi_upstream_url
         self.nginx_port = nginx_port
         self.nginx = None
         self.mirror_root = self.dir / 'mirror'
@@ -34,7 +34,7 @@ class MirrorFleet(Fleet):
         self.lock_file = self.inventory / '.zoo.lock.yml'
 
     def inventory_files(self):
-        files = super(MirrorFleet, self).inventory_files()
+        files = super(WithMirror, self).inventory_files()
         files['hosts.yml']['all']['children']['teachers'] = {
             'hosts': {TEACHER: {'ansible_connection': 'local', 'ansible_host': '127.0.0.1'}}}
         lab = yaml.safe_load((REPO / 'inventory' / 'lab' / 'group_vars' / 'all.yml').read_text())
@@ -49,7 +49,18 @@ class MirrorFleet(Fleet):
             'mirror_nginx_service': False, 'mirror_nginx_site': str(self.site),
             'mirror_nginx_access_log': str(self.access_log),
         }
+        if self.pi_upstream_url:
+            files['group_vars/teachers.yml']['mirror_pi_upstream'] = self.pi_upstream_url
         return files
 
-    def lock(self):
-        return yaml.safe_load(self.lock_file.read_text())['models']
+    def lock(self, section='models'):
+        return yaml.safe_load(self.lock_file.read_text())[section]
+
+
+class MirrorFleet(WithMirror, Fleet):
+    """The fleet with its own users (the course's lab of ``lm*`` users unless told) and its mirror."""
+
+    def __init__(self, workdir, upstream_url, nginx_port, pcs=PCS, pis=PIS, lock=LOCK, host_vars=None):
+        host_vars = lab_host_vars(pcs, pis) if host_vars is None else host_vars
+        super(MirrorFleet, self).__init__(workdir, None, pcs, pis, lock, host_vars)
+        self._mirror(upstream_url, nginx_port)

@@ -212,7 +212,7 @@ def canonical_name(name):
 
 # A wheel's file name (PEP 427): distribution, version, then an optional build tag, python, abi and platform tags.
 _WHEEL = re.compile(r'^([A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?)-([A-Za-z0-9_.!+]+)(?:-[0-9][A-Za-z0-9_.]*)?'
-                    r'-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+\.whl$')
+                    r'-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+\.whl\Z')   # \Z: no newline after it
 
 
 def wheel_requirement(filename):

@@ -120,7 +120,7 @@ class Wheelhouse(object):
         self.platforms = []
         for platform in platforms:
             try:
-                line, _python, _glibc = platform_line(platform)
+                platform_line(platform)
             except ValueError as e:
                 raise ZooError('the wheelhouse platform %s: %s' % (_fs.quote(platform), e))
             if platform not in self.platforms:
@@ -132,9 +132,9 @@ class Wheelhouse(object):
                     lines = pinned_lines(files)
                 except ValueError as e:
                     raise ZooError('%s (platform %s)' % (e, platform))
-                self.pinned[platform] = (lines, dict((name, dict(sha256=str(entry['sha256']),
-                                                                 size=entry.get('size'))) for name, entry in
-                                                     files.items()))
+                self.pinned[platform] = (lines, dict(
+                    (name, dict(sha256=str(entry['sha256']), size=entry.get('size')) if isinstance(entry, dict)
+                     else dict(sha256=str(entry), size=None)) for name, entry in files.items()))
         self.fd = self.wheels_fd = None
 
     # ------------------------------------------------------------------ the run

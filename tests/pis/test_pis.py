@@ -22,7 +22,7 @@ import pytest
 from ansible_collections.labfleet.zoo.plugins.module_utils import _catalog, _lab
 from ansible_collections.labfleet.zoo.tests.support.fleet import record_timing
 from ansible_collections.labfleet.zoo.tests.support.mirror import TEACHER
-from ansible_collections.labfleet.zoo.tests.support.repo import PI_MODEL
+from ansible_collections.labfleet.zoo.tests.support.repo import OUTPUT, PI_MODEL
 from ansible_collections.labfleet.zoo.tests.support.runner import WORKSPACE_TASK
 
 # The first test's setup builds both userlands when .cache/arm has none (about 7 minutes): past pytest.ini's 600 s.
@@ -35,6 +35,8 @@ USERLANDS = {'pi64': ('aarch64', 64, 'ai-edge-litert 2.3.0'), 'pi32': ('armv7l',
 IMPORTS = {'pi64': ('ai_edge_litert.interpreter', '2.', 'false'),
            'pi32': ('tflite_runtime.interpreter', '1.24.', 'true')}
 PLATFORMS = {'pi64': 'aarch64-py3.11-glibc2.36', 'pi32': 'armv7l-py3.11-glibc2.36'}
+# Lab sizes of the figures (printed, not asserted): Pis of each userland.
+LAB_SIZES = (1, 15, 30)
 # nginx's combined log: "GET /wheels/<file> HTTP/1.1" <status> <bytes> "<referer>" "<pip's user agent, JSON>"
 ACCESS = re.compile(r'"GET /wheels/([^ "]+) HTTP/[0-9.]+" (\d+) \d+ "[^"]*" "pip/[^ ]+ (\{.*\})"$')
 
@@ -115,6 +117,22 @@ def test_the_mirror_fetched_each_wheel_once_and_pinned_it_in_the_lock(first_run,
         for name in names:
             assert pinned[platform][name] == {'sha256': pi_wheels.files[name], 'size': pi_wheels.size(name)}
             assert (pis.mirror_root / 'wheels' / name).read_bytes() == (pi_wheels.folder / name).read_bytes()
+    write_figures(house)
+
+
+def write_figures(house):
+    """tests/output/pis_figures.txt: the wheelhouse per platform as measured, and the wheel bytes through the
+    school's link for N Pis of each userland, with the mirror (each wheel once) and without (each Pi fetches its
+    own)."""
+    sizes = dict((platform, p['size']) for platform, p in house['platforms'].items())
+    lines = ['wheelhouse %s: %d wheels, %.1f MB' % (platform, p['files'], p['size'] / 1e6)
+             for platform, p in sorted(house['platforms'].items())]
+    for n in LAB_SIZES:
+        lines.append('wheel bytes upstream for %d Pi(s) of each userland: %.1f MB with the mirror, %.1f MB without'
+                     % (n, sum(sizes.values()) / 1e6, n * sum(sizes.values()) / 1e6))
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / 'pis_figures.txt').write_text('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
 
 
 @pytest.mark.parametrize('host', sorted(USERLANDS))
